@@ -1,0 +1,269 @@
+/**
+ * The pure SSE parser: a synchronous state machine over UTF-8 bytes, no Effect in it.
+ *
+ * It scans bytes, not text. CR, LF and ':' are ASCII and never occur inside a UTF-8 multi-byte sequence, so
+ * splitting lines and fields on bytes and decoding only the field values gives exactly what decoding the whole
+ * stream first would (WHATWG decode is prefix-free at ASCII bytes; invalid or truncated sequences become U+FFFD
+ * either way). Field names are compared as bytes and never decoded.
+ *
+ * @internal
+ */
+
+/** @internal */
+export interface Event {
+  readonly event: string
+  readonly data: string
+  readonly id: string
+  readonly retry: number | undefined
+}
+
+/** @internal */
+export interface Overflow {
+  readonly kind: "line" | "event"
+  readonly size: number
+  readonly limit: number
+}
+
+/** @internal */
+export interface Options {
+  readonly maxBufferSize: number
+  readonly dispatchIncompleteAtEnd: boolean
+}
+
+/** @internal */
+export interface Parser {
+  /** Feeds one chunk; returns the events it completed. After an overflow, `overflow` is set and input is ignored. */
+  readonly feed: (chunk: Uint8Array) => Array<Event>
+  /** Ends the stream; returns the last event when `dispatchIncompleteAtEnd` asks for it. */
+  readonly end: () => Array<Event>
+  /**
+   * Set once a line, or the data of one event, grew past `maxBufferSize` bytes. Both bounds are checked the same
+   * way whatever the chunking, so the verdict never depends on how the bytes were split; memory stays below two
+   * limits (one pending line plus one pending event).
+   */
+  readonly overflow: () => Overflow | undefined
+  /** The last event ID string of the stream (what a reconnect would send). */
+  readonly lastEventId: () => string
+  /** The reconnection time set by the last valid `retry` field, if any. */
+  readonly reconnectionTime: () => number | undefined
+}
+
+import * as Utf8 from "./utf8.js"
+
+const LF = 10
+const CR = 13
+const COLON = 58
+const SPACE = 32
+const BOM = [0xef, 0xbb, 0xbf] as const
+
+/** @internal */
+export const defaultMaxBufferSize = 16 * 1024 * 1024
+
+const EMPTY = new Uint8Array(0)
+
+/** @internal */
+export const make = (options: Options): Parser => {
+  const limit = options.maxBufferSize
+
+  // Stream state.
+  let bomPending = true
+  let head: Uint8Array = EMPTY // the first bytes, held until we know whether they start with a BOM
+  let skipLf = false // the previous chunk ended with CR: a leading LF completes that CRLF
+  let fragments: Array<Uint8Array> = [] // a line split across chunks
+  let fragmentBytes = 0
+  let lastEventIdBuffer = ""
+  let lastEventId = ""
+  let reconnection: number | undefined = undefined
+  let overflowed: Overflow | undefined = undefined
+
+  // Block (pending event) state.
+  let data = ""
+  let hasData = false
+  let dataBytes = 0
+  let type = ""
+  let retry: number | undefined = undefined
+
+  let out: Array<Event> = []
+
+  const dispatch = (): void => {
+    lastEventId = lastEventIdBuffer
+    if (hasData) {
+      out.push({ event: type === "" ? "message" : type, data, id: lastEventId, retry })
+    }
+    data = ""
+    hasData = false
+    dataBytes = 0
+    type = ""
+    retry = undefined
+  }
+
+  const fail = (kind: Overflow["kind"], size: number): void => {
+    overflowed = { kind, size, limit }
+  }
+
+  const valueStart = (buf: Uint8Array, colon: number, end: number): number =>
+    colon + 1 < end && buf[colon + 1] === SPACE ? colon + 2 : colon + 1
+
+  const onData = (buf: Uint8Array, start: number, end: number): void => {
+    dataBytes += (hasData ? 1 : 0) + end - start
+    if (dataBytes > limit) return fail("event", dataBytes)
+    const value = start === end ? "" : Utf8.decodeRange(buf, start, end)
+    if (hasData) {
+      data = data + "\n" + value
+    } else {
+      data = value
+      hasData = true
+    }
+  }
+
+  const onRetry = (buf: Uint8Array, start: number, end: number): void => {
+    if (start === end) return
+    let n = 0
+    for (let i = start; i < end; i++) {
+      const d = buf[i]! - 48
+      if (d < 0 || d > 9) return
+      n = n * 10 + d
+    }
+    retry = n
+    reconnection = n
+  }
+
+  const onId = (buf: Uint8Array, start: number, end: number): void => {
+    for (let i = start; i < end; i++) if (buf[i] === 0) return
+    lastEventIdBuffer = start === end ? "" : Utf8.decodeRange(buf, start, end)
+  }
+
+  /** True when bytes [start, end) spell the ASCII `name`. */
+  const nameIs = (buf: Uint8Array, start: number, end: number, name: string): boolean => {
+    if (end - start !== name.length) return false
+    for (let i = 0; i < name.length; i++) if (buf[start + i] !== name.charCodeAt(i)) return false
+    return true
+  }
+
+  const onLine = (buf: Uint8Array, start: number, end: number): void => {
+    if (start === end) return dispatch()
+    if (end - start > limit) return fail("line", end - start)
+    const b0 = buf[start]
+    if (b0 === COLON) return
+    // Fast path: "data:" is nearly every line of an LLM stream.
+    if (
+      b0 === 100 && end - start >= 5 && buf[start + 1] === 97 && buf[start + 2] === 116 &&
+      buf[start + 3] === 97 && buf[start + 4] === COLON
+    ) {
+      return onData(buf, valueStart(buf, start + 4, end), end)
+    }
+    let colon = start
+    while (colon < end && buf[colon] !== COLON) colon++
+    const vs = colon === end ? end : valueStart(buf, colon, end)
+    if (nameIs(buf, start, colon, "data")) onData(buf, vs, end)
+    else if (nameIs(buf, start, colon, "event")) type = vs === end ? "" : Utf8.decodeRange(buf, vs, end)
+    else if (nameIs(buf, start, colon, "id")) onId(buf, vs, end)
+    else if (nameIs(buf, start, colon, "retry")) onRetry(buf, vs, end)
+  }
+
+  const joinFragments = (last: Uint8Array): Uint8Array => {
+    const joined = new Uint8Array(fragmentBytes + last.length)
+    let offset = 0
+    for (const f of fragments) {
+      joined.set(f, offset)
+      offset += f.length
+    }
+    joined.set(last, offset)
+    fragments = []
+    fragmentBytes = 0
+    return Utf8.view(joined)
+  }
+
+  /** Removes one leading BOM; returns the bytes to parse, or undefined while too few bytes have arrived to know. */
+  const stripBom = (chunk: Uint8Array, final: boolean): Uint8Array | undefined => {
+    const bytes = head.length === 0 ? chunk : concat(head, chunk)
+    let i = 0
+    while (i < bytes.length && i < 3 && bytes[i] === BOM[i]) i++
+    if (i === bytes.length && i < 3 && !final) {
+      head = bytes
+      return undefined
+    }
+    bomPending = false
+    head = EMPTY
+    return i === 3 ? bytes.subarray(3) : bytes
+  }
+
+  const scan = (chunk: Uint8Array): void => {
+    const len = chunk.length
+    let pos = 0
+    if (skipLf) {
+      skipLf = false
+      if (len > 0 && chunk[0] === LF) pos = 1
+    }
+    // Cached next positions of LF and CR: each is searched for at most once per occurrence.
+    let nextLf = -2
+    let nextCr = -2
+    while (pos < len) {
+      if (nextLf !== -1 && nextLf < pos) nextLf = chunk.indexOf(LF, pos)
+      if (nextCr !== -1 && nextCr < pos) nextCr = chunk.indexOf(CR, pos)
+      const eol = nextCr === -1 ? nextLf : nextLf === -1 ? nextCr : nextLf < nextCr ? nextLf : nextCr
+      if (eol === -1) break
+      if (fragmentBytes > 0) {
+        const line = joinFragments(chunk.subarray(pos, eol))
+        onLine(line, 0, line.length)
+      } else {
+        onLine(chunk, pos, eol)
+      }
+      if (overflowed !== undefined) return
+      pos = eol + 1
+      if (chunk[eol] === CR) {
+        if (pos === len) skipLf = true
+        else if (chunk[pos] === LF) pos++
+      }
+    }
+    if (pos < len) {
+      const rest = chunk.subarray(pos)
+      fragmentBytes += rest.length
+      if (fragmentBytes > limit) return fail("line", fragmentBytes)
+      // Copy: the caller may reuse its buffer once feed returns.
+      fragments.push(rest.slice())
+    }
+  }
+
+  const drain = (): Array<Event> => {
+    const events = out
+    out = []
+    return events
+  }
+
+  return {
+    feed: (chunk) => {
+      if (overflowed !== undefined) return []
+      const bytes = bomPending ? stripBom(chunk, false) : chunk
+      if (bytes !== undefined) scan(Utf8.view(bytes))
+      return drain()
+    },
+    end: () => {
+      if (overflowed !== undefined) return []
+      if (bomPending) {
+        const bytes = stripBom(EMPTY, true)
+        if (bytes !== undefined) scan(Utf8.view(bytes))
+      }
+      if (options.dispatchIncompleteAtEnd && overflowed === undefined) {
+        if (fragmentBytes > 0) {
+          const line = joinFragments(EMPTY)
+          onLine(line, 0, line.length)
+        }
+        if (overflowed === undefined) dispatch()
+      }
+      fragments = []
+      fragmentBytes = 0
+      return drain()
+    },
+    overflow: () => overflowed,
+    lastEventId: () => lastEventId,
+    reconnectionTime: () => reconnection
+  }
+}
+
+const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const joined = new Uint8Array(a.length + b.length)
+  joined.set(a, 0)
+  joined.set(b, a.length)
+  return joined
+}
