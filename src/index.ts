@@ -18,3 +18,10 @@ export * as Sse from "./Sse.js"
  */
 export * as Fold from "./Fold.js"
 
+
+/**
+ * Normalised token usage and converters.
+ *
+ * @since 0.1.0
+ */
+export * as TokenUsage from "./TokenUsage.js"

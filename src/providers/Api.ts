@@ -1,0 +1,99 @@
+/**
+ * What the library knows about one provider API: how to fold its stream into its final response, and how to read
+ * that response (usage, finish reasons, id, model) for tracing. One value per API: `OpenAiChat.api`, …
+ *
+ * @since 0.1.0
+ */
+import * as Option from "effect/Option"
+import * as Fold from "../Fold.js"
+import * as Sse from "../Sse.js"
+import type { TokenUsage } from "../TokenUsage.js"
+
+/**
+ * An error the provider reported inside a 200 stream (Anthropic `event: error`, an OpenAI `error` payload,
+ * a Responses `error` event). Recorded on the aggregate, never thrown.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamError {
+  /** The provider's error type, e.g. `overloaded_error`, `insufficient_quota`. */
+  readonly type: string
+  readonly message: string
+}
+
+/**
+ * The result of folding one provider stream.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Aggregate<R> {
+  /** The provider's own non-streaming response shape; partial when `complete` is false. */
+  readonly response: R
+  /** The provider's terminal marker arrived (finish reason, `message_stop`, `response.completed`, …). */
+  readonly complete: boolean
+  /** Events whose data was not JSON, or JSON of the wrong shape: skipped, never thrown. */
+  readonly skipped: number
+  readonly error: Option.Option<StreamError>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Api<R, S> {
+  /** `gen_ai.provider.name`: `openai`, `anthropic`, `gcp.gemini`. */
+  readonly provider: string
+  /** `gen_ai.operation.name`: `chat`, `generate_content`. */
+  readonly operation: string
+  /** `mlflow.message.format` of requests and responses. */
+  readonly messageFormat: string
+  readonly fold: Fold.Fold<Sse.Event, S, Aggregate<R>>
+  /** Reads a non-streaming response body (already JSON-parsed); None when it is not this API's shape. */
+  readonly decodeResponse: (body: unknown) => Option.Option<R>
+  readonly usage: (response: R) => TokenUsage
+  readonly finishReasons: (response: R) => ReadonlyArray<string>
+  readonly responseId: (response: R) => Option.Option<string>
+  readonly responseModel: (response: R) => Option.Option<string>
+}
+
+/**
+ * Calls `onValue` for each JSON payload of an event's data and returns how many parts were not JSON.
+ *
+ * One payload normally. `[DONE]` is the OpenAI end marker: no payload, not an error. When a producer packed
+ * several JSON documents into one event (one per `data:` line, with no blank line between — the SSE rules join
+ * them with LF), each line is parsed on its own.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const forEachJson = (data: string, onValue: (value: unknown) => void): number => {
+  if (data === "[DONE]") return 0
+  try {
+    onValue(JSON.parse(data))
+    return 0
+  } catch {
+    if (!data.includes("\n")) return 1
+  }
+  let bad = 0
+  for (const line of data.split("\n")) {
+    if (line === "" || line === "[DONE]") continue
+    try {
+      onValue(JSON.parse(line))
+    } catch {
+      bad++
+    }
+  }
+  return bad
+}
+
+/**
+ * Folds raw body chunks into the API's aggregate (SSE decoded with `dispatchIncompleteAtEnd`, as proxies drop the
+ * final blank line), synchronously.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const aggregateBytes = <R, S>(api: Api<R, S>, chunks: Iterable<Uint8Array>): Option.Option<Aggregate<R>> =>
+  Fold.runIterable(Sse.foldBytes(api.fold, { dispatchIncompleteAtEnd: true }), chunks)
