@@ -1,0 +1,397 @@
+/**
+ * OpenAI Responses (`/v1/responses`, `stream: true`): the fold from stream events to the `response` object.
+ *
+ * Like the official SDK (`openai` `ResponseStream`), it keeps a snapshot: `response.created` starts it, output
+ * items, content parts and text / argument / reasoning deltas build it, and the terminal event
+ * (`response.completed`, `response.incomplete` or `response.failed`) replaces it with the server's final
+ * `response`. Unlike the SDK it never throws: unknown event types are ignored (the API adds some monthly), events
+ * that do not fit the snapshot are skipped and counted, an `error` event is recorded, and a stream cut short
+ * still gives the partial snapshot (`complete: false`).
+ *
+ * @since 0.1.0
+ */
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Fold from "../Fold.js"
+import * as Sse from "../Sse.js"
+import * as TokenUsage from "../TokenUsage.js"
+import { type Aggregate, type Api, forEachJson, type StreamError } from "./Api.js"
+import { readError } from "./OpenAiChat.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Schemas (public types; validation at the edges, never per delta)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Unknown fields are kept: the API adds item types and fields monthly. */
+const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+const open = <Fields extends Schema.Struct.Fields>(fields: Fields) => Schema.Struct(fields, Rest)
+
+/**
+ * One output item (`message`, `function_call`, `reasoning`, `web_search_call`, …): its `type` and every other
+ * field as sent.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const OutputItem = open({ type: Schema.String, id: Schema.optional(Schema.String) })
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseUsage = open({
+  input_tokens: Schema.optional(Schema.Number),
+  output_tokens: Schema.optional(Schema.Number),
+  total_tokens: Schema.optional(Schema.Number)
+})
+
+/**
+ * A Responses `response` object (non-streaming body, and what a stream folds into).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Response = open({
+  id: Schema.String,
+  object: Schema.Literal("response"),
+  created_at: Schema.optional(Schema.Number),
+  status: Schema.optional(Schema.String),
+  model: Schema.optional(Schema.String),
+  output: Schema.Array(OutputItem),
+  usage: Schema.optional(Schema.NullOr(ResponseUsage)),
+  error: Schema.optional(Schema.NullOr(Rest)),
+  incomplete_details: Schema.optional(Schema.NullOr(open({ reason: Schema.optional(Schema.NullOr(Schema.String)) })))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Response = typeof Response.Type
+
+/**
+ * One stream event (the data of one SSE event): its `type` and fields as sent.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const StreamEvent = open({ type: Schema.String, sequence_number: Schema.optional(Schema.Number) })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type StreamEvent = typeof StreamEvent.Type
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fold state
+// ---------------------------------------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>
+
+/**
+ * The fold's state: mutable, private to one run. O(output): one snapshot, never the events.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface State {
+  /** The response so far; undefined until a lifecycle event (`response.created`, …) carried one. */
+  snapshot: Json | undefined
+  /** A terminal event arrived. */
+  complete: boolean
+  skipped: number
+  error: StreamError | undefined
+  /** `[DONE]` arrived (some compatible servers send it): later events are ignored, as by the SDK. */
+  ended: boolean
+  readonly accept: (payload: unknown) => void
+}
+
+const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const isIndex = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0
+
+const isResponse = Schema.is(Response)
+
+/** An event handler: false when the event does not fit (missing item or field), which counts as skipped. */
+type Handler = (snapshot: Json, event: Json) => boolean
+
+/** Puts `value` at `index` (replacing, or appending at the end); pushes when the index is absent or too large. */
+const place = (list: Array<unknown>, index: unknown, value: unknown): void => {
+  if (isIndex(index) && index <= list.length) list[index] = value
+  else list.push(value)
+}
+
+const listOf = (owner: Json, field: string): Array<unknown> => {
+  const list = owner[field]
+  if (Array.isArray(list)) return list
+  const fresh: Array<unknown> = []
+  owner[field] = fresh
+  return fresh
+}
+
+/** The output item an event points at: undefined when missing, null when it is of another type (ignored). */
+const itemAt = (snapshot: Json, event: Json, type: string | undefined): Json | null | undefined => {
+  const output = snapshot["output"]
+  const index = event["output_index"]
+  if (!Array.isArray(output) || !isIndex(index)) return undefined
+  const item: unknown = output[index]
+  if (!isRecord(item)) return undefined
+  return type === undefined || item["type"] === type ? item : null
+}
+
+/** A string field of an output item: `delta` appended, or replaced by the `.done` event's full value. */
+const itemText = (type: string, field: string, from: string): Handler => (snapshot, event) => {
+  const value = event[from]
+  const item = itemAt(snapshot, event, type)
+  if (typeof value !== "string" || item === undefined) return false
+  if (item !== null) item[field] = from === "delta" ? (typeof item[field] === "string" ? item[field] : "") + value : value
+  return true
+}
+
+/** A string field of a part (`content[content_index]`, `summary[summary_index]`) of an output item. */
+const partText = (
+  itemType: string,
+  list: string,
+  indexField: string,
+  partType: string | undefined,
+  field: string,
+  from: string
+): Handler =>
+(snapshot, event) => {
+  const value = event[from]
+  const item = itemAt(snapshot, event, itemType)
+  if (typeof value !== "string" || item === undefined) return false
+  if (item === null) return true
+  const parts = item[list]
+  const index = event[indexField]
+  const part: unknown = Array.isArray(parts) && isIndex(index) ? parts[index] : undefined
+  if (!isRecord(part) || (partType !== undefined && part["type"] !== partType)) return false
+  part[field] = from === "delta" ? (typeof part[field] === "string" ? part[field] : "") + value : value
+  return true
+}
+
+/** `content_part.added` / `.done`: reasoning text parts go to reasoning items, every other part to messages. */
+const contentPart: Handler = (snapshot, event) => {
+  const part = event["part"]
+  const item = itemAt(snapshot, event, undefined)
+  if (!isRecord(part) || !isRecord(item)) return false
+  const reasoningText = part["type"] === "reasoning_text"
+  if (item["type"] === (reasoningText ? "reasoning" : "message")) place(listOf(item, "content"), event["content_index"], part)
+  return true
+}
+
+const outputItem: Handler = (snapshot, event) => {
+  const item = event["item"]
+  if (!isRecord(item)) return false
+  place(listOf(snapshot, "output"), event["output_index"], item)
+  return true
+}
+
+const summaryPart: Handler = (snapshot, event) => {
+  const part = event["part"]
+  const item = itemAt(snapshot, event, "reasoning")
+  if (!isRecord(part) || item === undefined) return false
+  if (item !== null) place(listOf(item, "summary"), event["summary_index"], part)
+  return true
+}
+
+const annotation: Handler = (snapshot, event) => {
+  const item = itemAt(snapshot, event, "message")
+  if (!isRecord(event["annotation"]) || item === undefined) return false
+  if (item === null) return true
+  const parts = item["content"]
+  const index = event["content_index"]
+  const part: unknown = Array.isArray(parts) && isIndex(index) ? parts[index] : undefined
+  if (!isRecord(part) || part["type"] !== "output_text") return false
+  place(listOf(part, "annotations"), event["annotation_index"], event["annotation"])
+  return true
+}
+
+const handlers = new Map<string, Handler>([
+  ["response.output_item.added", outputItem],
+  ["response.output_item.done", outputItem],
+  ["response.content_part.added", contentPart],
+  ["response.content_part.done", contentPart],
+  ["response.output_text.delta", partText("message", "content", "content_index", "output_text", "text", "delta")],
+  ["response.output_text.done", partText("message", "content", "content_index", "output_text", "text", "text")],
+  ["response.output_text.annotation.added", annotation],
+  ["response.refusal.delta", partText("message", "content", "content_index", "refusal", "refusal", "delta")],
+  ["response.refusal.done", partText("message", "content", "content_index", "refusal", "refusal", "refusal")],
+  ["response.reasoning_text.delta", partText("reasoning", "content", "content_index", "reasoning_text", "text", "delta")],
+  ["response.reasoning_text.done", partText("reasoning", "content", "content_index", "reasoning_text", "text", "text")],
+  ["response.reasoning_summary_part.added", summaryPart],
+  ["response.reasoning_summary_part.done", summaryPart],
+  ["response.reasoning_summary_text.delta", partText("reasoning", "summary", "summary_index", undefined, "text", "delta")],
+  ["response.reasoning_summary_text.done", partText("reasoning", "summary", "summary_index", undefined, "text", "text")],
+  ["response.function_call_arguments.delta", itemText("function_call", "arguments", "delta")],
+  ["response.function_call_arguments.done", itemText("function_call", "arguments", "arguments")],
+  ["response.custom_tool_call_input.delta", itemText("custom_tool_call", "input", "delta")],
+  ["response.custom_tool_call_input.done", itemText("custom_tool_call", "input", "input")],
+  ["response.mcp_call_arguments.delta", itemText("mcp_call", "arguments", "delta")],
+  ["response.mcp_call_arguments.done", itemText("mcp_call", "arguments", "arguments")],
+  ["response.code_interpreter_call_code.delta", itemText("code_interpreter_call", "code", "delta")],
+  ["response.code_interpreter_call_code.done", itemText("code_interpreter_call", "code", "code")]
+])
+
+/** `response.<tool>_call.<status>` (web search, file search, code interpreter, image generation, MCP, …). */
+const toolStatus = /^response\.([a-z_]+_call)\.(in_progress|searching|interpreting|generating|completed|failed)$/
+
+const terminal = new Set(["response.completed", "response.incomplete", "response.failed"])
+const lifecycle = new Set(["response.created", "response.queued", "response.in_progress", ...terminal])
+
+const makeState = (): State => {
+  const state: State = {
+    snapshot: undefined,
+    complete: false,
+    skipped: 0,
+    error: undefined,
+    ended: false,
+    accept: (payload) => {
+      if (!acceptEvent(state, payload)) state.skipped++
+    }
+  }
+  return state
+}
+
+/** Applies one event; false when it is not an event or does not fit the snapshot. */
+const acceptEvent = (state: State, event: unknown): boolean => {
+  if (!isRecord(event)) return false
+  const type = event["type"]
+  const error = event["error"]
+  if (type === "error" || (isRecord(error) && type === undefined)) {
+    // Current shape: `{"type":"error","error":{…}}`; the 2025 shape put `code` and `message` on the event.
+    state.error ??= readError(isRecord(error) ? error : { code: event["code"], message: event["message"] })
+    return true
+  }
+  if (typeof type !== "string") return false
+  if (lifecycle.has(type)) {
+    const response = event["response"]
+    if (!isResponse(response)) return false
+    // Parsed from this event's own JSON: nothing else holds it, so no clone (unlike the SDK's structuredClone).
+    state.snapshot = response as Json
+    if (terminal.has(type)) state.complete = true
+    return true
+  }
+  const snapshot = state.snapshot
+  const handler = handlers.get(type)
+  if (handler !== undefined) return snapshot === undefined || handler(snapshot, event)
+  const status = toolStatus.exec(type)
+  if (status !== null && snapshot !== undefined) {
+    const item = itemAt(snapshot, event, status[1])
+    if (item === undefined) return false
+    if (item !== null) item["status"] = status[2]
+  }
+  return true
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Result and public API
+// ---------------------------------------------------------------------------------------------------------------
+
+/** What an error-only stream folds into: no response object ever arrived. */
+const failedWithoutResponse = (): Response => ({ id: "", object: "response", status: "failed", output: [] })
+
+const done = (state: State): Option.Option<Aggregate<Response>> =>
+  state.snapshot === undefined && state.error === undefined ? Option.none() : Option.some({
+    response: (state.snapshot as Response | undefined) ?? failedWithoutResponse(),
+    complete: state.complete,
+    skipped: state.skipped,
+    error: Option.fromNullable(state.error)
+  })
+
+/**
+ * The fold over SSE events. `done` gives the snapshot even without a terminal event (`complete: false`), so an
+ * interrupted call is still traced with what arrived. The response is the fold's own snapshot (not a copy): read
+ * it once the stream is over.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const fold: Fold.Fold<Sse.Event, State, Aggregate<Response>> = Fold.make({
+  initial: makeState,
+  step: (state, event) => {
+    if (state.ended) return state
+    if (event.data.startsWith("[DONE]")) {
+      state.ended = true
+      return state
+    }
+    // Not `skipped += forEachJson(…)`: `accept` counts into `skipped` too, and `+=` would read it before.
+    const notJson = forEachJson(event.data, state.accept)
+    state.skipped += notJson
+    return state
+  },
+  done
+})
+
+const terminalOnly: Fold.Fold<Sse.Event, State, Response> = {
+  initial: fold.initial,
+  step: fold.step,
+  done: (state) => state.complete ? Option.fromNullable(state.snapshot as Response | undefined) : Option.none()
+}
+
+/**
+ * Folds raw body chunks (SSE bytes, any split) into the final `response`: the terminal event's. None when no
+ * terminal event arrived (use {@link fold} for the partial snapshot).
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const aggregate = (chunks: Iterable<Uint8Array>): Option.Option<Response> =>
+  Fold.runIterable(Sse.foldBytes(terminalOnly, { dispatchIncompleteAtEnd: true }), chunks)
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const usage = (response: Response): TokenUsage.TokenUsage => TokenUsage.fromOpenAiResponses(response.usage)
+
+const toolCallTypes = new Set(["function_call", "custom_tool_call"])
+
+/**
+ * Finish reasons in the Chat Completions vocabulary: `completed` → `tool_calls` when the output holds a function
+ * (or custom tool) call for the caller to run, else `stop`; `incomplete` → `incomplete_details.reason`
+ * (`max_output_tokens`, `content_filter`) or `length`; `failed` → `error`; `cancelled` → `cancelled`; none while
+ * the response is still `queued` / `in_progress`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const finishReasons = (response: Response): ReadonlyArray<string> => {
+  switch (response.status) {
+    case "completed":
+      return [response.output.some((item) => toolCallTypes.has(item.type)) ? "tool_calls" : "stop"]
+    case "incomplete":
+      return [response.incomplete_details?.reason ?? "length"]
+    case "failed":
+      return ["error"]
+    case "cancelled":
+      return ["cancelled"]
+    default:
+      return []
+  }
+}
+
+const decode = Schema.decodeUnknownOption(Response)
+
+const nonEmpty = (u: string | undefined): Option.Option<string> =>
+  u === undefined || u === "" ? Option.none() : Option.some(u)
+
+/**
+ * Everything tracing needs to know about the Responses API.
+ *
+ * @since 0.1.0
+ * @category api
+ */
+export const api: Api<Response, State> = {
+  provider: "openai",
+  operation: "chat",
+  messageFormat: "openai",
+  fold,
+  decodeResponse: decode,
+  usage,
+  finishReasons,
+  responseId: (response) => nonEmpty(response.id),
+  responseModel: (response) => nonEmpty(response.model)
+}
