@@ -48,6 +48,7 @@ export interface Parser {
   readonly reconnectionTime: () => number | undefined
 }
 
+import * as Bytes from "./bytes.js"
 import * as Utf8 from "./utf8.js"
 
 const LF = 10
@@ -162,13 +163,8 @@ export const make = (options: Options): Parser => {
   }
 
   const joinFragments = (last: Uint8Array): Uint8Array => {
-    const joined = new Uint8Array(fragmentBytes + last.length)
-    let offset = 0
-    for (const f of fragments) {
-      joined.set(f, offset)
-      offset += f.length
-    }
-    joined.set(last, offset)
+    fragments.push(last)
+    const joined = Bytes.concat(fragments)
     fragments = []
     fragmentBytes = 0
     return Utf8.view(joined)
@@ -176,7 +172,7 @@ export const make = (options: Options): Parser => {
 
   /** Removes one leading BOM; returns the bytes to parse, or undefined while too few bytes have arrived to know. */
   const stripBom = (chunk: Uint8Array, final: boolean): Uint8Array | undefined => {
-    const bytes = head.length === 0 ? chunk : concat(head, chunk)
+    const bytes = head.length === 0 ? chunk : Bytes.concat([head, chunk])
     let i = 0
     while (i < bytes.length && i < 3 && bytes[i] === BOM[i]) i++
     if (i === bytes.length && i < 3 && !final) {
@@ -259,11 +255,4 @@ export const make = (options: Options): Parser => {
     lastEventId: () => lastEventId,
     reconnectionTime: () => reconnection
   }
-}
-
-const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  const joined = new Uint8Array(a.length + b.length)
-  joined.set(a, 0)
-  joined.set(b, a.length)
-  return joined
 }
