@@ -89,6 +89,39 @@ export const forEachJson = (data: string, onValue: (value: unknown) => void): nu
 }
 
 /**
+ * The state every provider fold shares: payloads go to `accept`; skipped events and the end marker are counted here.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export interface JsonEventState {
+  /** Events whose data was not JSON (or, as `accept` decides, not the provider's shape). */
+  skipped: number
+  /** `[DONE]` arrived: later events are ignored (as the official SDKs do). */
+  ended: boolean
+  readonly accept: (payload: unknown) => void
+}
+
+/**
+ * The common part of a provider fold's step: `[DONE]` ends the stream, each JSON payload of the event goes to
+ * `state.accept`, and data that is not JSON is counted as skipped.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const stepJson = <S extends JsonEventState>(state: S, data: string): S => {
+  if (state.ended) return state
+  if (data.startsWith("[DONE]")) {
+    state.ended = true
+    return state
+  }
+  // Not `skipped += forEachJson(…)`: `accept` may count into `skipped` too, and `+=` would read it before.
+  const notJson = forEachJson(data, state.accept)
+  state.skipped += notJson
+  return state
+}
+
+/**
  * Folds raw body chunks into the API's aggregate (SSE decoded with `dispatchIncompleteAtEnd`, as proxies drop the
  * final blank line), synchronously.
  *

@@ -15,7 +15,7 @@ import * as Schema from "effect/Schema"
 import * as Fold from "../Fold.js"
 import * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { type Aggregate, type Api, forEachJson, type StreamError } from "./Api.js"
+import { type Aggregate, type Api, type JsonEventState, stepJson, type StreamError } from "./Api.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas (public types; validation at the edges, never per event)
@@ -222,15 +222,11 @@ interface ChoiceState {
  * @since 0.1.0
  * @category models
  */
-export interface State {
+export interface State extends JsonEventState {
   /** Top-level chunk fields (id, model, usage, …); undefined until the first chunk. */
   top: Json | undefined
   readonly choices: Map<number, ChoiceState>
-  skipped: number
   error: StreamError | undefined
-  /** `[DONE]` arrived: like the SDK, later events are ignored. */
-  ended: boolean
-  readonly accept: (payload: unknown) => void
 }
 
 const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -535,15 +531,7 @@ const done = (state: State): Option.Option<Aggregate<ChatCompletion>> =>
 export const fold: Fold.Fold<Sse.Event, State, Aggregate<ChatCompletion>> = Fold.make({
   initial: makeState,
   step: (state, event) => {
-    if (state.ended) return state
-    if (event.data.startsWith("[DONE]")) {
-      state.ended = true
-      return state
-    }
-    // Not `skipped += forEachJson(…)`: `accept` counts into `skipped` too, and `+=` would read it before.
-    const notJson = forEachJson(event.data, state.accept)
-    state.skipped += notJson
-    return state
+    return stepJson(state, event.data)
   },
   done
 })

@@ -15,7 +15,7 @@ import * as Schema from "effect/Schema"
 import * as Fold from "../Fold.js"
 import * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { type Aggregate, type Api, forEachJson, type StreamError } from "./Api.js"
+import { type Aggregate, type Api, type JsonEventState, stepJson, type StreamError } from "./Api.js"
 import { readError } from "./OpenAiChat.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -96,16 +96,12 @@ type Json = Record<string, unknown>
  * @since 0.1.0
  * @category models
  */
-export interface State {
+export interface State extends JsonEventState {
   /** The response so far; undefined until a lifecycle event (`response.created`, …) carried one. */
   snapshot: Json | undefined
   /** A terminal event arrived. */
   complete: boolean
-  skipped: number
   error: StreamError | undefined
-  /** `[DONE]` arrived (some compatible servers send it): later events are ignored, as by the SDK. */
-  ended: boolean
-  readonly accept: (payload: unknown) => void
 }
 
 const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -312,15 +308,7 @@ const done = (state: State): Option.Option<Aggregate<Response>> =>
 export const fold: Fold.Fold<Sse.Event, State, Aggregate<Response>> = Fold.make({
   initial: makeState,
   step: (state, event) => {
-    if (state.ended) return state
-    if (event.data.startsWith("[DONE]")) {
-      state.ended = true
-      return state
-    }
-    // Not `skipped += forEachJson(…)`: `accept` counts into `skipped` too, and `+=` would read it before.
-    const notJson = forEachJson(event.data, state.accept)
-    state.skipped += notJson
-    return state
+    return stepJson(state, event.data)
   },
   done
 })

@@ -1,0 +1,587 @@
+/**
+ * Gemini `streamGenerateContent?alt=sse` (Gemini API and Vertex AI): the fold from `GenerateContentResponse`
+ * chunks to the `GenerateContentResponse` the same request would have returned without streaming.
+ *
+ * No official accumulator exists (`@google/genai` yields the chunks), so the rules are ours: candidates by
+ * `index` (position when absent); parts in arrival order, adjacent text parts merged only when their `thought`
+ * flag matches; function calls kept in place; `finishReason` last non-null (else `null`); other candidate fields
+ * and top-level fields last value wins; `usageMetadata` last seen (a running total, never summed). Vertex
+ * `streamFunctionCallArguments` fragments (`functionCall.partialArgs` with `jsonPath`, `willContinue`) are
+ * assembled into one `functionCall` with complete `args`, as the non-streaming response carries it.
+ *
+ * @since 0.1.0
+ */
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Fold from "../Fold.js"
+import * as Sse from "../Sse.js"
+import * as TokenUsage from "../TokenUsage.js"
+import { type Aggregate, type Api, type JsonEventState, stepJson, type StreamError } from "./Api.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Schemas (public types; validation at the edges, never per chunk)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Unknown fields are kept: Gemini adds part kinds and metadata fields monthly. */
+const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+const open = <Fields extends Schema.Struct.Fields>(fields: Fields) => Schema.Struct(fields, Rest)
+
+/**
+ * One fragment of a streamed function call argument (Vertex `streamFunctionCallArguments`): the value at
+ * `jsonPath`; a string value with `willContinue` goes on in the next fragment for the same path.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const PartialArg = open({
+  jsonPath: Schema.optional(Schema.String),
+  stringValue: Schema.optional(Schema.String),
+  numberValue: Schema.optional(Schema.Number),
+  boolValue: Schema.optional(Schema.Boolean),
+  nullValue: Schema.optional(Schema.Unknown),
+  willContinue: Schema.optional(Schema.Boolean)
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FunctionCall = open({
+  id: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.String),
+  args: Schema.optional(Rest),
+  partialArgs: Schema.optional(Schema.Array(PartialArg)),
+  willContinue: Schema.optional(Schema.Boolean)
+})
+
+/**
+ * One part of a content: text (a thought when `thought` is true), a function call, code, inline data, …
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Part = open({
+  text: Schema.optional(Schema.String),
+  thought: Schema.optional(Schema.Boolean),
+  thoughtSignature: Schema.optional(Schema.String),
+  functionCall: Schema.optional(FunctionCall)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Part = typeof Part.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Content = open({
+  role: Schema.optional(Schema.String),
+  parts: Schema.optional(Schema.Array(Part))
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Candidate = open({
+  index: Schema.optional(Schema.Number),
+  content: Schema.optional(Content),
+  finishReason: Schema.optional(Schema.NullOr(Schema.String))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Candidate = typeof Candidate.Type
+
+/**
+ * Token counts. In a stream every chunk carries the running total so far; the last one is the call's usage.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const UsageMetadata = open({
+  promptTokenCount: Schema.optional(Schema.Number),
+  candidatesTokenCount: Schema.optional(Schema.Number),
+  totalTokenCount: Schema.optional(Schema.Number),
+  thoughtsTokenCount: Schema.optional(Schema.Number),
+  cachedContentTokenCount: Schema.optional(Schema.Number),
+  toolUsePromptTokenCount: Schema.optional(Schema.Number)
+})
+
+const responseFields = {
+  candidates: Schema.optional(Schema.Array(Candidate)),
+  usageMetadata: Schema.optional(UsageMetadata),
+  modelVersion: Schema.optional(Schema.String),
+  responseId: Schema.optional(Schema.String),
+  promptFeedback: Schema.optional(Schema.Unknown)
+}
+
+/**
+ * One stream chunk (the data of one SSE event): a partial `GenerateContentResponse`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GenerateContentResponseChunk = open(responseFields)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type GenerateContentResponseChunk = typeof GenerateContentResponseChunk.Type
+
+/**
+ * A `GenerateContentResponse`: the non-streaming body, and what a stream folds into. A body must carry
+ * candidates, usage or prompt feedback to be one.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GenerateContentResponse = open(responseFields).pipe(
+  Schema.filter((r) =>
+    r.candidates !== undefined || r.usageMetadata !== undefined || r.promptFeedback !== undefined ||
+    "not a GenerateContentResponse: no candidates, usageMetadata or promptFeedback"
+  )
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type GenerateContentResponse = typeof GenerateContentResponse.Type
+
+/**
+ * The response type of this API (alias of {@link GenerateContentResponse}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Response = GenerateContentResponse
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fold state
+// ---------------------------------------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>
+
+/** A streamed function call being assembled from `partialArgs` fragments. */
+interface OpenCall {
+  /** The part in the candidate's list; its `functionCall` is `call`. */
+  readonly part: Json
+  readonly call: Json
+  readonly args: Json
+  /** The `jsonPath` whose string value goes on in the next fragment. */
+  continuing: string | undefined
+}
+
+interface CandidateState {
+  readonly index: number
+  /** The candidate carried its own `index` (kept in the result only then). */
+  hasIndex: boolean
+  /** Fields other than content, index and finishReason (safetyRatings, citationMetadata, …): last value wins. */
+  readonly extra: Json
+  /** Content fields other than role and parts; undefined until a content arrived. */
+  content: Json | undefined
+  role: string | undefined
+  /** The parts so far; the last may still grow (text merge, open call). */
+  readonly parts: Array<Json>
+  finishReason: string | undefined
+  open: OpenCall | undefined
+}
+
+/**
+ * The fold's state: mutable, private to one run. O(output): the merged parts per candidate, never the chunks.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface State extends JsonEventState {
+  /** Top-level fields (usageMetadata, modelVersion, responseId, …): last value wins. */
+  readonly top: Json
+  readonly candidates: Map<number, CandidateState>
+  error: StreamError | undefined
+}
+
+const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const isIndex = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0
+
+const nonEmpty = (u: unknown): u is string => typeof u === "string" && u !== ""
+
+/**
+ * Reads a Google error payload (`{"error": {"code", "message", "status"}}`): `status`, else the code, else
+ * `"error"`.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const readError = (error: unknown): StreamError => {
+  if (!isRecord(error)) return { type: "error", message: typeof error === "string" ? error : JSON.stringify(error) }
+  const code = error["code"]
+  return {
+    type: nonEmpty(error["status"]) ? error["status"] : typeof code === "number" ? String(code) : "error",
+    message: typeof error["message"] === "string" ? error["message"] : JSON.stringify(error)
+  }
+}
+
+const makeState = (): State => {
+  const state: State = {
+    top: {},
+    candidates: new Map(),
+    skipped: 0,
+    ended: false,
+    error: undefined,
+    accept: (payload) => acceptPayload(state, payload)
+  }
+  return state
+}
+
+/** Top-level fields that make a JSON object a chunk. */
+const chunkKeys = ["candidates", "usageMetadata", "promptFeedback", "modelVersion", "responseId"] as const
+
+const acceptPayload = (state: State, payload: unknown): void => {
+  if (!isRecord(payload)) {
+    state.skipped++
+    return
+  }
+  if (payload["error"] != null) {
+    state.error ??= readError(payload["error"])
+    return
+  }
+  const candidates = payload["candidates"]
+  if ((candidates !== undefined && !Array.isArray(candidates)) || !chunkKeys.some((key) => key in payload)) {
+    state.skipped++
+    return
+  }
+  for (const key in payload) {
+    const value = payload[key]
+    if (key === "candidates" || key === "error" || key === "__proto__") continue
+    // A running total: the last one seen is the call's usage; a null never erases it.
+    if (key === "usageMetadata" && !isRecord(value)) continue
+    state.top[key] = value
+  }
+  if (Array.isArray(candidates)) {
+    for (let i = 0; i < candidates.length; i++) {
+      const candidate: unknown = candidates[i]
+      if (isRecord(candidate)) stepCandidate(state, candidate, i)
+    }
+  }
+}
+
+const newCandidate = (index: number): CandidateState => ({
+  index,
+  hasIndex: false,
+  extra: {},
+  content: undefined,
+  role: undefined,
+  parts: [],
+  finishReason: undefined,
+  open: undefined
+})
+
+const stepCandidate = (state: State, raw: Json, position: number): void => {
+  const index = isIndex(raw["index"]) ? raw["index"] : position
+  let candidate = state.candidates.get(index)
+  if (candidate === undefined) state.candidates.set(index, candidate = newCandidate(index))
+  for (const key in raw) {
+    switch (key) {
+      case "content": {
+        const content = raw[key]
+        if (isRecord(content)) stepContent(candidate, content)
+        break
+      }
+      case "finishReason": {
+        const reason = raw[key]
+        if (nonEmpty(reason)) candidate.finishReason = reason
+        break
+      }
+      case "index":
+        candidate.hasIndex ||= isIndex(raw[key])
+        break
+      case "__proto__":
+        break
+      default:
+        candidate.extra[key] = raw[key]
+    }
+  }
+}
+
+const stepContent = (candidate: CandidateState, content: Json): void => {
+  const target = candidate.content ??= {}
+  for (const key in content) {
+    const value = content[key]
+    if (key === "role") {
+      if (nonEmpty(value)) candidate.role = value
+    } else if (key === "parts") {
+      if (Array.isArray(value)) {
+        for (const part of value) if (isRecord(part)) stepPart(candidate, part)
+      }
+    } else if (key !== "__proto__") {
+      target[key] = value
+    }
+  }
+}
+
+/** A part that is only text: `text`, `thought`, `thoughtSignature` and nothing else (never merged otherwise). */
+const isPlainText = (part: Json): boolean => {
+  if (typeof part["text"] !== "string") return false
+  for (const key in part) if (key !== "text" && key !== "thought" && key !== "thoughtSignature") return false
+  return true
+}
+
+const stepPart = (candidate: CandidateState, part: Json): void => {
+  const call = part["functionCall"]
+  if (candidate.open !== undefined) {
+    if (isRecord(call) && !nonEmpty(call["name"])) {
+      continueCall(candidate, candidate.open, part, call)
+      return
+    }
+    // Anything else ends the streamed call, even without its terminal fragment.
+    candidate.open = undefined
+  }
+  if (isRecord(call) && (call["willContinue"] === true || Array.isArray(call["partialArgs"]))) {
+    openCall(candidate, part, call)
+    return
+  }
+  const parts = candidate.parts
+  const last = parts.length === 0 ? undefined : parts[parts.length - 1]!
+  if (
+    last !== undefined && isPlainText(last) && isPlainText(part) && (last["thought"] === true) === (part["thought"] === true) &&
+    !(last["thoughtSignature"] !== undefined && part["thoughtSignature"] !== undefined)
+  ) {
+    // Adjacent text of the same kind is one part; a signature arriving on a later fragment is kept on it.
+    last["text"] = (last["text"] as string) + (part["text"] as string)
+    if (part["thoughtSignature"] !== undefined) last["thoughtSignature"] = part["thoughtSignature"]
+    return
+  }
+  parts.push(part)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Vertex streamed function call arguments
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Starts an assembled call: the opening part with `args` instead of fragments. */
+const openCall = (candidate: CandidateState, part: Json, call: Json): void => {
+  const args: Json = isRecord(call["args"]) ? { ...call["args"] } : {}
+  const assembled: Json = {}
+  for (const key in call) if (key !== "willContinue" && key !== "partialArgs" && key !== "__proto__") assembled[key] = call[key]
+  assembled["args"] = args
+  const target: Json = { ...part, functionCall: assembled }
+  candidate.parts.push(target)
+  const state: OpenCall = { part: target, call: assembled, args, continuing: undefined }
+  applyPartialArgs(state, call["partialArgs"])
+  candidate.open = call["willContinue"] === true ? state : undefined
+}
+
+/** A fragment of the open call: its arguments applied, its other fields kept; closes unless `willContinue`. */
+const continueCall = (candidate: CandidateState, open: OpenCall, part: Json, call: Json): void => {
+  for (const key in part) if (key !== "functionCall" && key !== "__proto__") open.part[key] = part[key]
+  for (const key in call) {
+    if (key !== "willContinue" && key !== "partialArgs" && key !== "args" && key !== "__proto__") open.call[key] = call[key]
+  }
+  if (isRecord(call["args"])) Object.assign(open.args, call["args"])
+  applyPartialArgs(open, call["partialArgs"])
+  if (call["willContinue"] !== true) candidate.open = undefined
+}
+
+const applyPartialArgs = (open: OpenCall, fragments: unknown): void => {
+  if (!Array.isArray(fragments)) return
+  for (const fragment of fragments) {
+    if (!isRecord(fragment) || typeof fragment["jsonPath"] !== "string") continue
+    const jsonPath = fragment["jsonPath"]
+    const path = parseJsonPath(jsonPath)
+    if (path === undefined) continue
+    const append = open.continuing === jsonPath
+    open.continuing = fragment["willContinue"] === true ? jsonPath : undefined
+    if (typeof fragment["stringValue"] === "string") {
+      setAt(open.args, path, fragment["stringValue"], append)
+    } else if (typeof fragment["numberValue"] === "number") {
+      setAt(open.args, path, fragment["numberValue"], false)
+    } else if (typeof fragment["boolValue"] === "boolean") {
+      setAt(open.args, path, fragment["boolValue"], false)
+    } else if ("nullValue" in fragment) {
+      setAt(open.args, path, null, false)
+    }
+  }
+}
+
+type Segment = string | number
+
+/**
+ * The segments of a JSONPath (RFC 9535) of the simple kind Vertex sends: `$`, then `.name`, `['name']`,
+ * `["name"]` or `[0]`. Undefined for anything else, and for `__proto__` (never a path into a prototype).
+ */
+export const parseJsonPath = (path: string): ReadonlyArray<Segment> | undefined => {
+  if (!path.startsWith("$")) return undefined
+  const segments: Array<Segment> = []
+  let i = 1
+  while (i < path.length) {
+    const c = path[i]
+    if (c === ".") {
+      let j = i + 1
+      while (j < path.length && path[j] !== "." && path[j] !== "[") j++
+      if (j === i + 1) return undefined
+      segments.push(path.slice(i + 1, j))
+      i = j
+    } else if (c === "[") {
+      const close = path.indexOf("]", i)
+      if (close === -1) return undefined
+      const inner = path.slice(i + 1, close)
+      if (/^\d+$/.test(inner)) segments.push(Number(inner))
+      else if (/^'[^']*'$|^"[^"]*"$/.test(inner)) segments.push(inner.slice(1, -1))
+      else return undefined
+      i = close + 1
+    } else {
+      return undefined
+    }
+  }
+  return segments.some((s) => s === "__proto__") ? undefined : segments
+}
+
+/** Sets (or appends to, for a continued string) the value at `path`, creating objects and arrays on the way. */
+const setAt = (root: Json, path: ReadonlyArray<Segment>, value: unknown, append: boolean): void => {
+  if (path.length === 0) return
+  let node: Json | Array<unknown> = root
+  for (let k = 0; k < path.length - 1; k++) {
+    const key = path[k]!
+    const next: unknown = (node as Record<Segment, unknown>)[key]
+    if (typeof next === "object" && next !== null) {
+      node = next as Json | Array<unknown>
+    } else {
+      const child = typeof path[k + 1] === "number" ? [] : {}
+      ;(node as Record<Segment, unknown>)[key] = child
+      node = child
+    }
+  }
+  const key = path[path.length - 1]!
+  const current = (node as Record<Segment, unknown>)[key]
+  ;(node as Record<Segment, unknown>)[key] = append && typeof current === "string" && typeof value === "string"
+    ? current + value
+    : value
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Result
+// ---------------------------------------------------------------------------------------------------------------
+
+const byIndex = (a: CandidateState, b: CandidateState) => a.index - b.index
+
+/** A fresh copy of the parts that may still change (the last text part, the open call). */
+const copyParts = (candidate: CandidateState): Array<Json> =>
+  candidate.parts.map((part) =>
+    candidate.open !== undefined && part === candidate.open.part
+      ? { ...part, functionCall: { ...candidate.open.call, args: structuredClone(candidate.open.args) } }
+      : { ...part }
+  )
+
+const toCandidate = (candidate: CandidateState): Candidate => {
+  const out: Json = { ...candidate.extra }
+  if (candidate.hasIndex) out["index"] = candidate.index
+  if (candidate.content !== undefined) {
+    const content: Json = { ...candidate.content, parts: copyParts(candidate) }
+    if (candidate.role !== undefined) content["role"] = candidate.role
+    out["content"] = content
+  }
+  out["finishReason"] = candidate.finishReason ?? null
+  return out as Candidate
+}
+
+const toResponse = (state: State): GenerateContentResponse => ({
+  ...state.top,
+  candidates: Array.from(state.candidates.values()).sort(byIndex).map(toCandidate)
+})
+
+const hasResponse = (state: State): boolean => state.candidates.size > 0 || isRecord(state.top["usageMetadata"])
+
+/** Every candidate finished; or no candidate at all because the prompt was blocked. */
+const isComplete = (state: State): boolean => {
+  if (state.candidates.size === 0) {
+    const feedback = state.top["promptFeedback"]
+    return isRecord(feedback) && nonEmpty(feedback["blockReason"])
+  }
+  for (const candidate of state.candidates.values()) if (candidate.finishReason === undefined) return false
+  return true
+}
+
+const done = (state: State): Option.Option<Aggregate<GenerateContentResponse>> =>
+  !hasResponse(state) && state.error === undefined ? Option.none() : Option.some({
+    response: toResponse(state),
+    complete: isComplete(state),
+    skipped: state.skipped,
+    error: Option.fromNullable(state.error)
+  })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The fold over SSE events: data that is not JSON, or JSON that is not a chunk, is skipped and counted; an
+ * `{"error": …}` payload is recorded. `complete` is true when every candidate got a finish reason (or the prompt
+ * was blocked). Without candidates and usage the result is None, unless an error arrived.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const fold: Fold.Fold<Sse.Event, State, Aggregate<GenerateContentResponse>> = Fold.make({
+  initial: makeState,
+  step: (state, event) => {
+    return stepJson(state, event.data)
+  },
+  done
+})
+
+const responseOnly: Fold.Fold<Sse.Event, State, GenerateContentResponse> = {
+  initial: fold.initial,
+  step: fold.step,
+  done: (state) => hasResponse(state) ? Option.some(toResponse(state)) : Option.none()
+}
+
+/**
+ * Folds raw body chunks (SSE bytes, any split) into a `GenerateContentResponse`; None when no candidate and no
+ * usage arrived.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const aggregate = (chunks: Iterable<Uint8Array>): Option.Option<GenerateContentResponse> =>
+  Fold.runIterable(Sse.foldBytes(responseOnly, { dispatchIncompleteAtEnd: true }), chunks)
+
+/**
+ * Normalised usage (tool-use prompt tokens are input, thoughts are output).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const usage = (response: GenerateContentResponse): TokenUsage.TokenUsage =>
+  TokenUsage.fromGemini(response.usageMetadata)
+
+const decode = Schema.decodeUnknownOption(GenerateContentResponse)
+
+const someNonEmpty = (u: string | undefined): Option.Option<string> => nonEmpty(u) ? Option.some(u) : Option.none()
+
+/**
+ * Everything tracing needs to know about `generateContent` / `streamGenerateContent`.
+ *
+ * @since 0.1.0
+ * @category api
+ */
+export const api: Api<GenerateContentResponse, State> = {
+  provider: "gcp.gemini",
+  operation: "generate_content",
+  messageFormat: "gemini",
+  fold,
+  decodeResponse: decode,
+  usage,
+  finishReasons: (response) =>
+    (response.candidates ?? []).flatMap((c) => nonEmpty(c.finishReason) ? [c.finishReason] : []),
+  responseId: (response) => someNonEmpty(response.responseId),
+  responseModel: (response) => someNonEmpty(response.modelVersion)
+}
