@@ -1,0 +1,120 @@
+/**
+ * Every span attribute and trace metadata key the library writes, in one place: MLflow's names (so MLflow shows
+ * the spans natively over OTLP) and the OpenTelemetry GenAI semantic conventions.
+ *
+ * @since 0.1.0
+ */
+
+// MLflow span attributes -----------------------------------------------------------------------------------------
+
+/** @since 0.1.0 @category mlflow */
+export const SpanInputs = "mlflow.spanInputs"
+/** @since 0.1.0 @category mlflow */
+export const SpanOutputs = "mlflow.spanOutputs"
+/** @since 0.1.0 @category mlflow */
+export const SpanType = "mlflow.spanType"
+/** JSON: `input_tokens`, `output_tokens`, `total_tokens`, and the cache keys when reported. @since 0.1.0 @category mlflow */
+export const ChatTokenUsage = "mlflow.chat.tokenUsage"
+/** @since 0.1.0 @category mlflow */
+export const LlmModel = "mlflow.llm.model"
+/** @since 0.1.0 @category mlflow */
+export const LlmProvider = "mlflow.llm.provider"
+/** @since 0.1.0 @category mlflow */
+export const MessageFormat = "mlflow.message.format"
+/** On a replayed gateway span: the id of the gateway's own trace. @since 0.1.0 @category mlflow */
+export const LinkedGatewayTraceId = "mlflow.gateway.linkedTraceId"
+/** Span event name of the i-th streamed chunk. @since 0.1.0 @category mlflow */
+export const chunkEventName = (index: number): string => `mlflow.chunk.item.${index}`
+/** Span event attribute holding the chunk (JSON). @since 0.1.0 @category mlflow */
+export const ChunkValue = "mlflow.chunk.value"
+
+/** MLflow span types used here. @since 0.1.0 @category mlflow */
+export const SpanTypes = {
+  Llm: "LLM",
+  ChatModel: "CHAT_MODEL"
+} as const
+
+// Gateway span attributes (MLflow gateway) ----------------------------------------------------------------------
+
+/** @since 0.1.0 @category gateway */
+export const EndpointId = "endpoint_id"
+/** @since 0.1.0 @category gateway */
+export const EndpointName = "endpoint_name"
+/** @since 0.1.0 @category gateway */
+export const ServerUrl = "server_url"
+
+// Trace-level metadata (TraceStore metadata; attributes of the root span on OTLP) ---------------------------------
+
+/** @since 0.1.0 @category metadata */
+export const AuthUsername = "mlflow.auth.username"
+/** @since 0.1.0 @category metadata */
+export const AuthUserId = "mlflow.auth.userId"
+/** @since 0.1.0 @category metadata */
+export const GatewayEndpointId = "mlflow.gateway.endpointId"
+/** @since 0.1.0 @category metadata */
+export const GatewayRequestType = "mlflow.gateway.requestType"
+/** @since 0.1.0 @category metadata */
+export const GatewayCaller = "mlflow.gateway.caller"
+/** @since 0.1.0 @category metadata */
+export const TraceSession = "mlflow.trace.session"
+
+/**
+ * The keys that are trace metadata, not span attributes: the TraceStore moves them from a span's attributes into
+ * its trace's metadata.
+ *
+ * @since 0.1.0
+ * @category metadata
+ */
+export const traceMetadataKeys: ReadonlySet<string> = new Set([
+  AuthUsername,
+  AuthUserId,
+  GatewayEndpointId,
+  GatewayRequestType,
+  GatewayCaller,
+  TraceSession
+])
+
+// OpenTelemetry GenAI semantic conventions -----------------------------------------------------------------------
+
+/** @since 0.1.0 @category genai */
+export const GenAiOperationName = "gen_ai.operation.name"
+/** @since 0.1.0 @category genai */
+export const GenAiProviderName = "gen_ai.provider.name"
+/** @since 0.1.0 @category genai */
+export const GenAiRequestModel = "gen_ai.request.model"
+/** @since 0.1.0 @category genai */
+export const GenAiRequestStream = "gen_ai.request.stream"
+/** @since 0.1.0 @category genai */
+export const GenAiResponseModel = "gen_ai.response.model"
+/** @since 0.1.0 @category genai */
+export const GenAiResponseId = "gen_ai.response.id"
+/** @since 0.1.0 @category genai */
+export const GenAiResponseFinishReasons = "gen_ai.response.finish_reasons"
+/** @since 0.1.0 @category genai */
+export const GenAiUsageInputTokens = "gen_ai.usage.input_tokens"
+/** @since 0.1.0 @category genai */
+export const GenAiUsageOutputTokens = "gen_ai.usage.output_tokens"
+/** @since 0.1.0 @category genai */
+export const GenAiUsageCacheReadInputTokens = "gen_ai.usage.cache_read.input_tokens"
+/** @since 0.1.0 @category genai */
+export const GenAiUsageCacheWriteInputTokens = "gen_ai.usage.cache_write.input_tokens"
+/** @since 0.1.0 @category genai */
+export const GenAiUsageReasoningOutputTokens = "gen_ai.usage.reasoning.output_tokens"
+/** Seconds from the request to the first streamed chunk. @since 0.1.0 @category genai */
+export const GenAiResponseTimeToFirstChunk = "gen_ai.response.time_to_first_chunk"
+/** @since 0.1.0 @category genai */
+export const ServerAddress = "server.address"
+/** @since 0.1.0 @category genai */
+export const ServerPort = "server.port"
+/** @since 0.1.0 @category genai */
+export const ErrorType = "error.type"
+
+/** `error.type` of a call the client abandoned (disconnect, consumer stopped, timeout). @since 0.1.0 @category genai */
+export const ErrorTypeCancelled = "cancelled"
+
+// This library's own diagnostics ---------------------------------------------------------------------------------
+
+/** Events whose data was not JSON or not the provider's shape, skipped by the fold. @since 0.1.0 @category library */
+export const SkippedEvents = "llm_trace.skipped_events"
+/** Set when tracing itself failed (fold error, bad JSON); the user's call was not affected. @since 0.1.0 @category library */
+export const TracingError = "llm_trace.tracing_error"

@@ -1,0 +1,277 @@
+/**
+ * Layers that install Effect's tracer bridged to an OpenTelemetry SDK tracer provider (`@effect/opentelemetry`)
+ * whose pipeline feeds the embedded {@link TraceStore.TraceStore} and, when asked, exports OTLP over HTTP with the
+ * official exporters (protobuf or JSON) behind a `BatchSpanProcessor`.
+ *
+ * - Export never fails nor slows a traced call: spans are only queued on the call's path (a full queue drops
+ *   spans); sending, retries and failures (backend down, 5xx) happen in the background and are not reported to
+ *   the caller.
+ * - Releasing the layer flushes: pending spans are exported before the provider shuts down, bounded by
+ *   `shutdownTimeout`.
+ * - Credentials: the pipeline adds no attribute of its own beyond the resource (`service.name`,
+ *   `service.version`, SDK name); OTLP headers (which often carry a backend token) are only handed to the
+ *   exporter, and `otlpFromEnv` holds their values as `Redacted` so they never print.
+ *
+ * @since 0.1.0
+ */
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import * as Resource from "@effect/opentelemetry/Resource"
+import * as Tracer from "@effect/opentelemetry/Tracer"
+import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
+import { OTLPTraceExporter as ProtobufTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto"
+import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as TraceStore from "./TraceStore.js"
+
+// Models ----------------------------------------------------------------------------------------------------------
+
+/**
+ * The OTLP/HTTP encodings the official exporters speak. (`grpc` is not supported.)
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OtlpProtocol = "http/protobuf" | "http/json"
+
+/**
+ * Where and how to export spans over OTLP/HTTP.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OtlpOptions {
+  /** The full traces URL, e.g. `http://127.0.0.1:4318/v1/traces` (used as is). */
+  readonly url: string
+  readonly protocol: OtlpProtocol
+  /** Sent with every export request only. `otlpFromEnv` gives `Redacted` values. */
+  readonly headers?: Readonly<Record<string, string | Redacted.Redacted<string>>> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** `service.name` of the resource (default `effect-llm-trace`). */
+  readonly serviceName?: string | undefined
+  readonly serviceVersion?: string | undefined
+  /** Bounds of the embedded store. */
+  readonly store?: TraceStore.Options | undefined
+  /** OTLP export in addition to the store; none by default. */
+  readonly otlp?: OtlpOptions | undefined
+  /** How long releasing the layer may wait for the final flush (default 3 seconds). */
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+}
+
+// Layers ----------------------------------------------------------------------------------------------------------
+
+const isHttpUrl = (url: string): boolean => {
+  try {
+    const protocol = new URL(url).protocol
+    return protocol === "http:" || protocol === "https:"
+  } catch {
+    return false
+  }
+}
+
+const revealHeaders = (headers: OtlpOptions["headers"]): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    out[name] = Redacted.isRedacted(value) ? Redacted.value(value) : value
+  }
+  return out
+}
+
+const exportProcessor = (otlp: OtlpOptions): SpanProcessor => {
+  const config = { url: otlp.url, headers: revealHeaders(otlp.headers) }
+  return new BatchSpanProcessor(
+    otlp.protocol === "http/json" ? new JsonTraceExporter(config) : new ProtobufTraceExporter(config)
+  )
+}
+
+/**
+ * The store, plus the Effect tracer bridged to an OTel tracer provider whose processors are the store's and, when
+ * `otlp` is given, an OTLP exporter's. A fresh store and provider per build; releasing the layer flushes pending
+ * exports, then shuts the provider down. An `otlp.url` that is not an http(s) URL is a defect at build time (the
+ * message does not echo it: URLs can carry credentials).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<TraceStore.TraceStore> =>
+  Layer.unwrapEffect(Effect.suspend(() => {
+    const otlp = options?.otlp
+    if (otlp !== undefined && !isHttpUrl(otlp.url)) {
+      return Effect.dieMessage("Telemetry: the OTLP traces URL is not a valid http(s) URL")
+    }
+    const store = TraceStore.make(options?.store)
+    const processors: readonly [SpanProcessor, ...Array<SpanProcessor>] = otlp === undefined
+      ? [store.spanProcessor]
+      : [store.spanProcessor, exportProcessor(otlp)]
+    const resource = Resource.layer({
+      serviceName: options?.serviceName ?? "effect-llm-trace",
+      ...(options?.serviceVersion === undefined ? {} : { serviceVersion: options.serviceVersion })
+    })
+    const tracer = Tracer.layer.pipe(
+      Layer.provide(NodeSdk.layerTracerProvider(processors, { shutdownTimeout: options?.shutdownTimeout })),
+      Layer.provide(resource)
+    )
+    return Effect.succeed(Layer.merge(Layer.succeed(TraceStore.TraceStore, store), tracer))
+  }))
+
+/**
+ * The store only, with large bounds (100 000 traces, 100 000 spans each), for tests: read spans from the store
+ * while the layer is alive.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTest: Layer.Layer<TraceStore.TraceStore> = layer({
+  serviceName: "effect-llm-trace-test",
+  store: { maxTraces: 100_000, maxSpansPerTrace: 100_000 }
+})
+
+// Configuration from the standard OTEL_* variables ---------------------------------------------------------------
+
+const nonBlank = (name: string): Config.Config<Option.Option<string>> =>
+  Config.string(name).pipe(
+    Config.option,
+    Config.map(Option.flatMap((value) => value.trim() === "" ? Option.none() : Option.some(value.trim())))
+  )
+
+const nonBlankRedacted = (name: string): Config.Config<Option.Option<Redacted.Redacted<string>>> =>
+  Config.redacted(name).pipe(
+    Config.option,
+    Config.map(Option.filter((value) => Redacted.value(value).trim() !== ""))
+  )
+
+const protocolConfig: Config.Config<OtlpProtocol> = Config.all([
+  nonBlank("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
+  nonBlank("OTEL_EXPORTER_OTLP_PROTOCOL")
+]).pipe(Config.mapOrFail(([traces, general]) => {
+  const [name, value] = Option.isSome(traces)
+    ? ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", traces.value]
+    : ["OTEL_EXPORTER_OTLP_PROTOCOL", Option.getOrElse(general, () => "http/protobuf")]
+  if (value === "http/protobuf" || value === "http/json") return Either.right(value)
+  return Either.left(ConfigError.InvalidData(
+    [name],
+    value === "grpc"
+      ? "OTLP over gRPC is not supported: use http/protobuf (the default) or http/json"
+      : `Expected http/protobuf or http/json, got ${JSON.stringify(value)}`
+  ))
+}))
+
+const urlConfig: Config.Config<Option.Option<string>> = Config.all([
+  nonBlank("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+  nonBlank("OTEL_EXPORTER_OTLP_ENDPOINT")
+]).pipe(Config.mapOrFail(([traces, base]) => {
+  const [name, url] = Option.isSome(traces)
+    ? ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Option.some(traces.value)]
+    : ["OTEL_EXPORTER_OTLP_ENDPOINT", Option.map(base, (b) => `${b.replace(/\/+$/, "")}/v1/traces`)]
+  return Option.isNone(url) || isHttpUrl(url.value)
+    ? Either.right(url)
+    // The value is not echoed: an endpoint URL can carry credentials.
+    : Either.left(ConfigError.InvalidData([name], "Expected an http(s) URL"))
+}))
+
+// RFC 9110 token characters for names; values: visible ASCII, space and tab (what Node's HTTP client accepts).
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const headerValue = /^[\t\x20-\x7e\x80-\xff]*$/
+
+const decodeComponent = (text: string): string | undefined => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Parses `k=v,k2=v2` (W3C baggage style, percent-decoded, whitespace trimmed, empty members skipped). Errors name
+ * the variable and the member's position only, never a value.
+ */
+const parseHeaders = (
+  name: string,
+  raw: Redacted.Redacted<string>
+): Either.Either<Record<string, Redacted.Redacted<string>>, ConfigError.ConfigError> => {
+  const out: Record<string, Redacted.Redacted<string>> = {}
+  const members = Redacted.value(raw).split(",")
+  for (let i = 0; i < members.length; i++) {
+    const member = members[i]!
+    if (member.trim() === "") continue
+    const eq = member.indexOf("=")
+    const key = eq < 0 ? undefined : decodeComponent(member.slice(0, eq).trim())
+    const value = eq < 0 ? undefined : decodeComponent(member.slice(eq + 1).trim())
+    if (key === undefined || value === undefined || !headerName.test(key) || !headerValue.test(value)) {
+      return Either.left(ConfigError.InvalidData([name], `Member ${i + 1} is not a valid name=value header`))
+    }
+    out[key] = Redacted.make(value)
+  }
+  return Either.right(out)
+}
+
+const headersConfig: Config.Config<Record<string, Redacted.Redacted<string>>> = Config.all([
+  nonBlankRedacted("OTEL_EXPORTER_OTLP_HEADERS"),
+  nonBlankRedacted("OTEL_EXPORTER_OTLP_TRACES_HEADERS")
+]).pipe(Config.mapOrFail(([general, traces]) => {
+  const parse = (name: string, raw: Option.Option<Redacted.Redacted<string>>) =>
+    Option.isNone(raw) ? Either.right({}) : parseHeaders(name, raw.value)
+  // Signal-specific headers override the general ones, name by name.
+  return Either.zipWith(
+    parse("OTEL_EXPORTER_OTLP_HEADERS", general),
+    parse("OTEL_EXPORTER_OTLP_TRACES_HEADERS", traces),
+    (a, b) => ({ ...a, ...b })
+  )
+}))
+
+/**
+ * OTLP export settings from the standard variables, or None when no endpoint is set (store only):
+ *
+ * - `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the full URL, used as is), else `OTEL_EXPORTER_OTLP_ENDPOINT` (a base
+ *   URL: `/v1/traces` is appended);
+ * - `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf` (default) or
+ *   `http/json`; `grpc` or anything else is an `InvalidData` config error;
+ * - `OTEL_EXPORTER_OTLP_HEADERS`, overridden name by name by `OTEL_EXPORTER_OTLP_TRACES_HEADERS`: `k=v,k2=v2`,
+ *   percent-decoded, values `Redacted`.
+ *
+ * Blank values count as unset, as the OpenTelemetry specification asks.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const otlpFromEnv: Effect.Effect<Option.Option<OtlpOptions>, ConfigError.ConfigError> = Effect.gen(
+  function*() {
+    const url = yield* urlConfig
+    if (Option.isNone(url)) return Option.none()
+    const protocol = yield* protocolConfig
+    const headers = yield* headersConfig
+    return Option.some<OtlpOptions>({ url: url.value, protocol, headers })
+  }
+)
+
+/**
+ * {@link layer} configured from the environment (the current `ConfigProvider`): OTLP from {@link otlpFromEnv},
+ * and `OTEL_SERVICE_NAME`, when set, overrides `options.serviceName`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromEnv = (
+  options?: Omit<Options, "otlp">
+): Layer.Layer<TraceStore.TraceStore, ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const otlp = yield* otlpFromEnv
+    const serviceName = yield* nonBlank("OTEL_SERVICE_NAME")
+    return layer({
+      ...options,
+      ...(Option.isSome(serviceName) ? { serviceName: serviceName.value } : {}),
+      otlp: Option.getOrUndefined(otlp)
+    })
+  }))
