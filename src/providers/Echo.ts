@@ -1,0 +1,551 @@
+/**
+ * The embedded default provider: no API key, no network. It answers each API in that API's own wire format,
+ * streamed or not, by echoing the last user message word by word, with honest usage counts.
+ *
+ * Token counting rule ({@link countTokens}): one token per maximal run of non-whitespace characters. Input tokens
+ * are the tokens of every text in the prompt (system prompt / instructions and every message's text parts, of
+ * every role); output tokens are the tokens of the echoed text.
+ *
+ * The core is pure ({@link readPrompt}, {@link countTokens}, {@link splitWords}); {@link respond} renders a reply
+ * as a `Stream` of bytes, reading ids' randomness from `Random` and timestamps from `Clock`.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Random from "effect/Random"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+
+/**
+ * The wire APIs Echo speaks.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Dialect = "openai.chat" | "openai.responses" | "anthropic.messages" | "gemini.generateContent"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Request {
+  /** The JSON request body, already parsed. */
+  readonly body: unknown
+  readonly stream: boolean
+  /** The model to report (Gemini carries it in the URL, the others in the body). */
+  readonly model: string
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** A pause before each streamed word (demos); none by default. */
+  readonly delay?: Duration.DurationInput | undefined
+}
+
+/**
+ * A reply as an HTTP upstream would give it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Reply {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Stream.Stream<Uint8Array>
+}
+
+/**
+ * What Echo reads from a request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Prompt {
+  readonly lastUserText: string
+  readonly inputTokens: number
+}
+
+/**
+ * The request is not one Echo can answer: wrong shape, or no user message. Answered with a native 400.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidRequest extends Data.TaggedError("InvalidRequest")<{ readonly message: string }> {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Words and tokens
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The number of tokens in `text`: one per maximal run of non-whitespace characters (`\S+`).
+ *
+ * @since 0.1.0
+ * @category tokens
+ */
+export const countTokens = (text: string): number => {
+  const words = text.match(/\S+/g)
+  return words === null ? 0 : words.length
+}
+
+/**
+ * The streamed pieces of `text`: each word with the whitespace after it (the first also with any leading
+ * whitespace), so that the pieces joined are exactly `text`. A text with no word is one piece (none when empty).
+ *
+ * @since 0.1.0
+ * @category tokens
+ */
+export const splitWords = (text: string): ReadonlyArray<string> => text.match(/\s*\S+\s*/g) ?? (text === "" ? [] : [text])
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading requests: validated at the edge with loose Schemas (unknown fields are ignored, not rejected)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A content part/block; only `text` is read (images, tool results… are skipped). */
+const Part = Schema.Struct({ type: Schema.optional(Schema.String), text: Schema.optional(Schema.String) })
+const Content = Schema.Union(Schema.String, Schema.Array(Part))
+
+const ChatRequest = Schema.Struct({
+  messages: Schema.Array(Schema.Struct({ role: Schema.String, content: Schema.optional(Schema.NullOr(Content)) }))
+})
+
+const ResponsesRequest = Schema.Struct({
+  input: Schema.Union(
+    Schema.String,
+    Schema.Array(Schema.Struct({ role: Schema.optional(Schema.String), content: Schema.optional(Content) }))
+  ),
+  instructions: Schema.optional(Schema.NullOr(Schema.String))
+})
+
+const AnthropicRequest = Schema.Struct({
+  system: Schema.optional(Content),
+  messages: Schema.Array(Schema.Struct({ role: Schema.String, content: Content }))
+})
+
+const GeminiContent = Schema.Struct({
+  role: Schema.optional(Schema.String),
+  parts: Schema.Array(Schema.Struct({ text: Schema.optional(Schema.String) }))
+})
+
+const GeminiRequest = Schema.Struct({
+  contents: Schema.Array(GeminiContent),
+  systemInstruction: Schema.optional(GeminiContent),
+  system_instruction: Schema.optional(GeminiContent)
+})
+
+/** The texts of a content value; a plain string is one text. */
+const texts = (content: typeof Content.Type | null | undefined): ReadonlyArray<string> => {
+  if (content === null || content === undefined) return []
+  if (typeof content === "string") return [content]
+  const out: Array<string> = []
+  for (const part of content) if (part.text !== undefined && (part.type === undefined || part.type.endsWith("text"))) out.push(part.text)
+  return out
+}
+
+interface Message {
+  readonly user: boolean
+  readonly texts: ReadonlyArray<string>
+}
+
+/** Every message of the prompt (system/instructions as non-user messages), per dialect. */
+const messagesOf = (dialect: Dialect, body: unknown): Either.Either<ReadonlyArray<Message>, ParseResult.ParseError> => {
+  switch (dialect) {
+    case "openai.chat":
+      return Either.map(decode(ChatRequest, body), (r) => r.messages.map((m) => ({ user: m.role === "user", texts: texts(m.content) })))
+    case "openai.responses":
+      return Either.map(decode(ResponsesRequest, body), (r) => [
+        { user: false, texts: r.instructions === undefined || r.instructions === null ? [] : [r.instructions] },
+        ...(typeof r.input === "string"
+          ? [{ user: true, texts: [r.input] }]
+          : r.input.map((item) => ({ user: item.role === "user", texts: texts(item.content) })))
+      ])
+    case "anthropic.messages":
+      return Either.map(decode(AnthropicRequest, body), (r) => [
+        { user: false, texts: texts(r.system) },
+        ...r.messages.map((m) => ({ user: m.role === "user", texts: texts(m.content) }))
+      ])
+    case "gemini.generateContent":
+      return Either.map(decode(GeminiRequest, body), (r) => {
+        const system = r.systemInstruction ?? r.system_instruction
+        return [
+          { user: false, texts: system === undefined ? [] : geminiTexts(system) },
+          ...r.contents.map((c) => ({ user: c.role === undefined || c.role === "user", texts: geminiTexts(c) }))
+        ]
+      })
+  }
+}
+
+const geminiTexts = (content: typeof GeminiContent.Type): ReadonlyArray<string> =>
+  content.parts.flatMap((p) => (p.text === undefined ? [] : [p.text]))
+
+const decode = <A, I>(schema: Schema.Schema<A, I>, body: unknown) => Schema.decodeUnknownEither(schema)(body)
+
+const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join("")
+
+const describe = (error: ParseResult.ParseError): string => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  if (issue === undefined) return "invalid request body"
+  const where = issue.path.length === 0 ? "request body" : formatPath(issue.path)
+  return `${where}: ${issue.message}`
+}
+
+/**
+ * Reads the last user message (its text parts joined with `\n`) and counts the prompt's tokens. Fails when the
+ * body has the wrong shape or holds no user message.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const readPrompt = (dialect: Dialect, body: unknown): Either.Either<Prompt, InvalidRequest> =>
+  Either.flatMap(
+    Either.mapLeft(messagesOf(dialect, body), (error) => new InvalidRequest({ message: describe(error) })),
+    (messages) => {
+      let inputTokens = 0
+      let last: Message | undefined = undefined
+      for (const message of messages) {
+        for (const text of message.texts) inputTokens += countTokens(text)
+        if (message.user) last = message
+      }
+      return last === undefined
+        ? Either.left(new InvalidRequest({ message: "the request has no user message to echo" }))
+        : Either.right({ lastUserText: last.texts.join("\n"), inputTokens })
+    }
+  )
+
+/**
+ * The text Echo answers with: the last user message. None when the request is not valid for the dialect.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const lastUserText = (dialect: Dialect, body: unknown): Option.Option<string> =>
+  Either.getRight(Either.map(readPrompt(dialect, body), (prompt) => prompt.lastUserText))
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rendering
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Everything one reply needs. */
+interface Turn {
+  readonly id: string
+  /** Unix seconds. */
+  readonly created: number
+  readonly model: string
+  readonly text: string
+  readonly pieces: ReadonlyArray<string>
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly body: unknown
+}
+
+/** A streamed reply: events before the words, one event per word, events after. */
+interface Script {
+  readonly head: ReadonlyArray<string>
+  readonly words: ReadonlyArray<string>
+  readonly tail: ReadonlyArray<string>
+}
+
+const field = (value: unknown, key: string): unknown =>
+  typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined
+
+const data = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`
+const named = (event: string, payload: unknown): string => `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`
+
+// OpenAI Chat Completions ----------------------------------------------------------------------------------------
+
+const chatUsage = (t: Turn) => ({
+  prompt_tokens: t.inputTokens,
+  completion_tokens: t.outputTokens,
+  total_tokens: t.inputTokens + t.outputTokens,
+  prompt_tokens_details: { cached_tokens: 0 },
+  completion_tokens_details: { reasoning_tokens: 0 }
+})
+
+const chatJson = (t: Turn) => ({
+  id: t.id,
+  object: "chat.completion",
+  created: t.created,
+  model: t.model,
+  choices: [{
+    index: 0,
+    message: { role: "assistant", content: t.text, refusal: null, annotations: [] },
+    logprobs: null,
+    finish_reason: "stop"
+  }],
+  usage: chatUsage(t),
+  system_fingerprint: null
+})
+
+const chatScript = (t: Turn): Script => {
+  // As the real API: with include_usage every chunk carries `usage: null`, then one `choices: []` usage chunk.
+  const includeUsage = field(field(t.body, "stream_options"), "include_usage") === true
+  const chunk = (choices: ReadonlyArray<unknown>, usage: unknown = null) =>
+    data({
+      id: t.id,
+      object: "chat.completion.chunk",
+      created: t.created,
+      model: t.model,
+      system_fingerprint: null,
+      choices,
+      ...(includeUsage ? { usage } : {})
+    })
+  const choice = (delta: unknown, finish: string | null) => ({ index: 0, delta, logprobs: null, finish_reason: finish })
+  return {
+    head: [chunk([choice({ role: "assistant", content: "", refusal: null }, null)])],
+    words: t.pieces.map((piece) => chunk([choice({ content: piece }, null)])),
+    tail: [
+      chunk([choice({}, "stop")]),
+      ...(includeUsage ? [chunk([], chatUsage(t))] : []),
+      "data: [DONE]\n\n"
+    ]
+  }
+}
+
+// OpenAI Responses -----------------------------------------------------------------------------------------------
+
+const responsesUsage = (t: Turn) => ({
+  input_tokens: t.inputTokens,
+  input_tokens_details: { cached_tokens: 0 },
+  output_tokens: t.outputTokens,
+  output_tokens_details: { reasoning_tokens: 0 },
+  total_tokens: t.inputTokens + t.outputTokens
+})
+
+const messageId = (t: Turn) => `msg_${t.id.slice("resp_".length)}`
+const outputText = (text: string) => ({ type: "output_text", annotations: [], logprobs: [], text })
+const messageItem = (t: Turn, done: boolean) => ({
+  id: messageId(t),
+  type: "message",
+  status: done ? "completed" : "in_progress",
+  content: done ? [outputText(t.text)] : [],
+  role: "assistant"
+})
+
+const response = (t: Turn, done: boolean) => {
+  const instructions = field(t.body, "instructions")
+  return {
+    id: t.id,
+    object: "response",
+    created_at: t.created,
+    status: done ? "completed" : "in_progress",
+    background: false,
+    completed_at: done ? t.created : null,
+    error: null,
+    incomplete_details: null,
+    instructions: typeof instructions === "string" ? instructions : null,
+    max_output_tokens: null,
+    model: t.model,
+    output: done ? [messageItem(t, true)] : [],
+    parallel_tool_calls: true,
+    previous_response_id: null,
+    reasoning: { effort: null, summary: null },
+    store: false,
+    temperature: 1,
+    text: { format: { type: "text" } },
+    tool_choice: "auto",
+    tools: [],
+    top_p: 1,
+    truncation: "disabled",
+    usage: done ? responsesUsage(t) : null,
+    metadata: {}
+  }
+}
+
+const responsesScript = (t: Turn): Script => {
+  let sequence = 0
+  const event = (type: string, payload: Record<string, unknown>) =>
+    named(type, { type, ...payload, sequence_number: sequence++ })
+  const where = { item_id: messageId(t), output_index: 0, content_index: 0 }
+  const head = [
+    event("response.created", { response: response(t, false) }),
+    event("response.in_progress", { response: response(t, false) }),
+    event("response.output_item.added", { output_index: 0, item: messageItem(t, false) }),
+    event("response.content_part.added", { ...where, part: outputText("") })
+  ]
+  const words = t.pieces.map((delta) => event("response.output_text.delta", { ...where, delta, logprobs: [] }))
+  const tail = [
+    event("response.output_text.done", { ...where, text: t.text, logprobs: [] }),
+    event("response.content_part.done", { ...where, part: outputText(t.text) }),
+    event("response.output_item.done", { output_index: 0, item: messageItem(t, true) }),
+    event("response.completed", { response: response(t, true) })
+  ]
+  return { head, words, tail }
+}
+
+// Anthropic Messages ---------------------------------------------------------------------------------------------
+
+const anthropicUsage = (t: Turn, outputTokens: number) => ({
+  input_tokens: t.inputTokens,
+  cache_creation_input_tokens: 0,
+  cache_read_input_tokens: 0,
+  output_tokens: outputTokens
+})
+
+const anthropicJson = (t: Turn) => ({
+  id: t.id,
+  type: "message",
+  role: "assistant",
+  model: t.model,
+  content: [{ type: "text", text: t.text }],
+  stop_reason: "end_turn",
+  stop_sequence: null,
+  usage: anthropicUsage(t, t.outputTokens)
+})
+
+const anthropicScript = (t: Turn): Script => {
+  const event = (type: string, payload: Record<string, unknown> = {}) => named(type, { type, ...payload })
+  return {
+    head: [
+      event("message_start", { message: { ...anthropicJson(t), content: [], stop_reason: null, usage: anthropicUsage(t, 0) } }),
+      event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
+      event("ping")
+    ],
+    words: t.pieces.map((text) => event("content_block_delta", { index: 0, delta: { type: "text_delta", text } })),
+    tail: [
+      event("content_block_stop", { index: 0 }),
+      event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: anthropicUsage(t, t.outputTokens) }),
+      event("message_stop")
+    ]
+  }
+}
+
+// Gemini generateContent -----------------------------------------------------------------------------------------
+
+const geminiChunk = (t: Turn, text: string, outputTokens: number, last: boolean) => ({
+  candidates: [{ content: { parts: [{ text }], role: "model" }, ...(last ? { finishReason: "STOP" } : {}), index: 0 }],
+  usageMetadata: {
+    promptTokenCount: t.inputTokens,
+    candidatesTokenCount: outputTokens,
+    totalTokenCount: t.inputTokens + outputTokens
+  },
+  modelVersion: t.model,
+  responseId: t.id
+})
+
+const geminiScript = (t: Turn): Script => {
+  // The Gemini API frames its SSE with CRLF; usageMetadata holds running totals.
+  const frame = (payload: unknown) => `data: ${JSON.stringify(payload)}\r\n\r\n`
+  if (t.pieces.length === 0) return { head: [], words: [], tail: [frame(geminiChunk(t, "", 0, true))] }
+  let soFar = 0
+  const words = t.pieces.map((piece, i) => {
+    soFar += countTokens(piece)
+    return frame(geminiChunk(t, piece, soFar, i === t.pieces.length - 1))
+  })
+  return { head: [], words, tail: [] }
+}
+
+// Replies --------------------------------------------------------------------------------------------------------
+
+const encoder = new TextEncoder()
+
+const jsonReply = (status: number, body: unknown): Reply => ({
+  status,
+  headers: { "content-type": "application/json" },
+  body: Stream.succeed(encoder.encode(JSON.stringify(body)))
+})
+
+const sseReply = (script: Script, delay: Duration.DurationInput | undefined): Reply => {
+  const words = delay === undefined
+    ? Stream.fromIterable(script.words)
+    : Stream.fromIterable(script.words).pipe(Stream.mapEffect((word) => Effect.as(Effect.sleep(delay), word)))
+  return {
+    status: 200,
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+    body: Stream.fromIterable(script.head).pipe(
+      Stream.concat(words),
+      Stream.concat(Stream.fromIterable(script.tail)),
+      Stream.map((event) => encoder.encode(event))
+    )
+  }
+}
+
+const openAiErrorTypes: Record<number, string> = { 400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error", 429: "rate_limit_exceeded", 500: "server_error" }
+const anthropicErrorTypes: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error", 500: "api_error" }
+const geminiStatuses: Record<number, string> = { 400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL" }
+
+/**
+ * An error in the dialect's native JSON shape (OpenAI `{ error: { message, type, param, code } }`, Anthropic
+ * `{ type: "error", error: { type, message } }`, Gemini `{ error: { code, message, status } }`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const errorReply = (dialect: Dialect, status: number, message: string): Reply => {
+  switch (dialect) {
+    case "openai.chat":
+    case "openai.responses":
+      return jsonReply(status, { error: { message, type: openAiErrorTypes[status] ?? "api_error", param: null, code: null } })
+    case "anthropic.messages":
+      return jsonReply(status, { type: "error", error: { type: anthropicErrorTypes[status] ?? "api_error", message } })
+    case "gemini.generateContent":
+      return jsonReply(status, { error: { code: status, message, status: geminiStatuses[status] ?? "UNKNOWN" } })
+  }
+}
+
+const idPrefix: Record<Dialect, string> = {
+  "openai.chat": "chatcmpl-echo",
+  "openai.responses": "resp_echo",
+  "anthropic.messages": "msg_echo",
+  "gemini.generateContent": "echo"
+}
+
+let replies = 0
+
+/** Unique per reply (a process-wide counter) and not guessable across restarts (a random suffix). */
+const nextId = (dialect: Dialect) =>
+  Effect.zipWith(
+    Effect.sync(() => ++replies),
+    Random.nextIntBetween(0, 36 ** 6),
+    (n, r) => `${idPrefix[dialect]}${n.toString(36).padStart(4, "0")}${r.toString(36).padStart(6, "0")}`
+  )
+
+const render = (dialect: Dialect, t: Turn, stream: boolean, delay: Duration.DurationInput | undefined): Reply => {
+  switch (dialect) {
+    case "openai.chat":
+      return stream ? sseReply(chatScript(t), delay) : jsonReply(200, chatJson(t))
+    case "openai.responses":
+      return stream ? sseReply(responsesScript(t), delay) : jsonReply(200, response(t, true))
+    case "anthropic.messages":
+      return stream ? sseReply(anthropicScript(t), delay) : jsonReply(200, anthropicJson(t))
+    case "gemini.generateContent":
+      return stream ? sseReply(geminiScript(t), delay) : jsonReply(200, geminiChunk(t, t.text, t.outputTokens, true))
+  }
+}
+
+/**
+ * Answers one request in the dialect's wire format: `text/event-stream` events when `stream`, else the API's JSON
+ * response; a native 400 when the request cannot be echoed. Never fails.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const respond = (dialect: Dialect, request: Request, options?: Options): Effect.Effect<Reply> =>
+  Either.match(readPrompt(dialect, request.body), {
+    onLeft: (error) => Effect.succeed(errorReply(dialect, 400, error.message)),
+    onRight: (prompt) =>
+      Effect.gen(function*() {
+        const id = yield* nextId(dialect)
+        const millis = yield* Clock.currentTimeMillis
+        const turn: Turn = {
+          id,
+          created: Math.floor(millis / 1000),
+          model: request.model,
+          text: prompt.lastUserText,
+          pieces: splitWords(prompt.lastUserText),
+          inputTokens: prompt.inputTokens,
+          outputTokens: countTokens(prompt.lastUserText),
+          body: request.body
+        }
+        return render(dialect, turn, request.stream, options?.delay)
+      })
+  })
