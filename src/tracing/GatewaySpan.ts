@@ -219,12 +219,30 @@ export const tracedStream = <A, S, Out>(endpoint: Endpoint, request: Request, fo
 <E, R>(stream: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
   endpoint.usageTracking
     ? Stream.unwrap(Effect.map(GatewaySpan, (gateway) =>
-      // Even without a fold the stream is tapped: only its own exit tells an early stop from completion.
-      fold === undefined
-        ? stream.pipe(Fold.tap(nothing<A>(), (completion) => complete(gateway, completion)))
-        : stream.pipe(Fold.tap(fold, (completion) => complete(gateway, completion)))
+      fold === undefined ? observeExit(gateway)(stream) : observe(gateway, fold)(stream)
     )).pipe(Stream.provideSomeLayer(layer(endpoint, request)))
     : stream
+
+/**
+ * Watches a response body for the gateway span: how the body ended becomes the span's exit (a client that went
+ * away, or a consumer that stopped early, is a cancellation even where the server's scope reports success). The
+ * elements pass through unchanged.
+ *
+ * @since 0.1.0
+ * @category tracing
+ */
+export const observeExit = (gateway: GatewaySpan["Type"]) => <A, E, R>(stream: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
+  stream.pipe(Fold.tap(nothing<A>(), (completion) => complete(gateway, completion)))
+
+/**
+ * {@link observeExit}, and the body folded by `fold` becomes the span's output.
+ *
+ * @since 0.1.0
+ * @category tracing
+ */
+export const observe = <A, S, Out>(gateway: GatewaySpan["Type"], fold: Fold.Fold<A, S, Out>) =>
+<E, R>(stream: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
+  stream.pipe(Fold.tap(fold, (completion) => complete(gateway, completion)))
 
 /** Folds nothing: the output then comes from provider spans. */
 const nothing = <A>(): Fold.Fold<A, undefined, never> => ({
