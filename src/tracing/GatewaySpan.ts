@@ -12,10 +12,12 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as Fold from "../Fold.js"
@@ -72,6 +74,8 @@ export class GatewaySpan extends Context.Tag("effect-llm-trace/GatewaySpan")<Gat
   readonly endpoint: Endpoint
   /** Records the call's result as the span's outputs (the last call wins). */
   readonly setOutput: (output: unknown) => Effect.Effect<void>
+  /** {@link setOutput} with the JSON already made (a provider span serialises its output once for both spans). */
+  readonly setOutputJson: (json: string) => Effect.Effect<void>
   /**
    * Records how the response ended when the scope cannot tell (a consumer that stopped early ends its stream
    * with success); used instead of the scope's exit when set.
@@ -137,7 +141,19 @@ const startAttributes = (endpoint: Endpoint, request: Request): Record<string, u
  * @category layers
  */
 export const layer = (endpoint: Endpoint, request: Request): Layer.Layer<GatewaySpan | Tracer.ParentSpan> =>
-  Layer.scopedContext(Effect.gen(function*() {
+  Layer.scopedContext(Effect.map(make(endpoint, request), (service) =>
+    Context.make(GatewaySpan, service).pipe(Context.add(Tracer.ParentSpan, service.span))
+  ))
+
+/**
+ * Starts the gateway span in the current scope (ended, and replayed, when the scope closes). {@link layer} as a
+ * scoped Effect: cheaper per request than building a Layer.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (endpoint: Endpoint, request: Request): Effect.Effect<GatewaySpan["Type"], never, Scope.Scope> =>
+  Effect.gen(function*() {
     const span = yield* Effect.makeSpan(`gateway/${endpoint.name}`, {
       kind: "server",
       root: true,
@@ -176,11 +192,12 @@ export const layer = (endpoint: Endpoint, request: Request): Layer.Layer<Gateway
           if (Option.isSome(json)) span.attribute(Attributes.SpanOutputs, json.value)
           else span.attribute(Attributes.TracingError, "outputs are not JSON-serialisable")
         }),
+      setOutputJson: (json) => Effect.sync(() => span.attribute(Attributes.SpanOutputs, json)),
       setExit: (exit) => Ref.set(exitOverride, Option.some(exit)),
       addProviderSpan: (record) => Ref.update(providers, (all) => [...all, record])
     })
-    return Context.make(GatewaySpan, service).pipe(Context.add(Tracer.ParentSpan, span))
-  }))
+    return service
+  })
 
 /**
  * Traces an effect as one gateway request: its success is the span's output. When the endpoint's `usageTracking`
@@ -209,8 +226,9 @@ export const tracedFunction = (endpoint: Endpoint, request: Omit<Request, "paylo
 
 /**
  * Traces a streamed response for as long as it runs. The elements pass through unchanged; `fold` reduces them to
- * the span's output (never the list of chunks). Without a fold, the output is what provider spans report. When
- * the endpoint's `usageTracking` is false this returns the stream itself.
+ * the span's output (never the list of chunks). Without a fold, the output is what provider spans report. Inside,
+ * {@link GatewaySpan} is provided (provider spans parent themselves under it). When the endpoint's
+ * `usageTracking` is false this returns the stream itself.
  *
  * @since 0.1.0
  * @category tracing
@@ -218,9 +236,13 @@ export const tracedFunction = (endpoint: Endpoint, request: Omit<Request, "paylo
 export const tracedStream = <A, S, Out>(endpoint: Endpoint, request: Request, fold?: Fold.Fold<A, S, Out>) =>
 <E, R>(stream: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
   endpoint.usageTracking
-    ? Stream.unwrap(Effect.map(GatewaySpan, (gateway) =>
-      fold === undefined ? observeExit(gateway)(stream) : observe(gateway, fold)(stream)
-    )).pipe(Stream.provideSomeLayer(layer(endpoint, request)))
+    ? Stream.unwrapScoped(Effect.map(make(endpoint, request), (gateway) =>
+      // Only the service, not the span as the ambient parent: provider spans parent themselves under it, and the
+      // OpenTelemetry bridge would otherwise wrap every step of the stream's fiber in an OTel context.
+      (fold === undefined ? observeExit(gateway)(stream) : observe(gateway, fold)(stream)).pipe(
+        Stream.provideService(GatewaySpan, gateway)
+      )
+    ))
     : stream
 
 /**
@@ -232,7 +254,15 @@ export const tracedStream = <A, S, Out>(endpoint: Endpoint, request: Request, fo
  * @category tracing
  */
 export const observeExit = (gateway: GatewaySpan["Type"]) => <A, E, R>(stream: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
-  stream.pipe(Fold.tap(nothing<A>(), (completion) => complete(gateway, completion)))
+  Stream.suspend(() => {
+    let completed = false
+    return stream.pipe(
+      Stream.onEnd(Effect.sync(() => {
+        completed = true
+      })),
+      Stream.ensuringWith((exit) => gateway.setExit(Exit.isSuccess(exit) && !completed ? Exit.interrupt(FiberId.none) : exit))
+    )
+  })
 
 /**
  * {@link observeExit}, and the body folded by `fold` becomes the span's output.
@@ -243,13 +273,6 @@ export const observeExit = (gateway: GatewaySpan["Type"]) => <A, E, R>(stream: S
 export const observe = <A, S, Out>(gateway: GatewaySpan["Type"], fold: Fold.Fold<A, S, Out>) =>
 <E, R>(stream: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
   stream.pipe(Fold.tap(fold, (completion) => complete(gateway, completion)))
-
-/** Folds nothing: the output then comes from provider spans. */
-const nothing = <A>(): Fold.Fold<A, undefined, never> => ({
-  initial: () => undefined,
-  step: (state) => state,
-  done: () => Option.none()
-})
 
 /** A folded stream's result becomes the output; its exit (which knows early stops) becomes the span's. */
 const complete = <Out, E>(gateway: GatewaySpan["Type"], completion: Fold.Completion<Out, E>): Effect.Effect<void> =>

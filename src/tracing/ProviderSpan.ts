@@ -107,13 +107,15 @@ export const start = <R, S>(options: Options<R, S>): Effect.Effect<ProviderSpan<
   Effect.gen(function*() {
     const provider = options.provider ?? options.api.provider
     const name = options.model === undefined ? `provider/${provider}` : `provider/${provider}/${options.model}`
+    const gateway = yield* Effect.serviceOption(GatewaySpan)
     const span = yield* Effect.makeSpan(name, {
       kind: "client",
       captureStackTrace: false,
-      attributes: requestAttributes(options, provider)
+      attributes: requestAttributes(options, provider),
+      // Inside a gateway request, always under the gateway span (see GatewaySpan.tracedStream).
+      ...(Option.isSome(gateway) ? { parent: gateway.value.span } : {})
     })
     const clock = yield* Effect.clock
-    const gateway = yield* Effect.serviceOption(GatewaySpan)
     const seen: Seen<R> = { aggregate: Option.none(), streamExit: Option.none(), foldError: Option.none(), firstChunkAt: undefined }
     yield* Effect.addFinalizer((scopeExit) => Outcome.guard("provider span", finish(options, span, seen, scopeExit, gateway)))
 
@@ -218,7 +220,6 @@ const setResponse = <R, S>(api: Api.Api<R, S>, span: Tracer.Span, aggregate: Api
   setUsage(span, api.usage(response))
   Option.map(api.responseId(response), (id) => span.attribute(Attributes.GenAiResponseId, id))
   Option.map(api.responseModel(response), (model) => span.attribute(Attributes.GenAiResponseModel, model))
-  Option.map(toJson(response), (json) => span.attribute(Attributes.SpanOutputs, json))
   if (aggregate.skipped > 0) span.attribute(Attributes.SkippedEvents, aggregate.skipped)
 }
 
@@ -232,6 +233,9 @@ const finish = <R, S>(
   Effect.gen(function*() {
     const outcome = outcomeOf(seen, scopeExit, options.stream)
     if (Option.isSome(seen.aggregate)) setResponse(options.api, span, seen.aggregate.value)
+    // Serialised once, for this span and the gateway span.
+    const output = Option.flatMap(seen.aggregate, (a) => toJson(a.response))
+    if (Option.isSome(output)) span.attribute(Attributes.SpanOutputs, output.value)
     const reasons = Option.isSome(seen.aggregate)
       ? finishReasons(options.api, seen.aggregate.value)
       : outcome._tag === "Ok" ? [] : ["error"]
@@ -244,7 +248,7 @@ const finish = <R, S>(
     if (Option.isNone(gateway)) return
     const record = Replay.record(span)
     if (Option.isSome(record)) yield* gateway.value.addProviderSpan(record.value)
-    if (Option.isSome(seen.aggregate)) yield* gateway.value.setOutput(seen.aggregate.value.response)
+    if (Option.isSome(output)) yield* gateway.value.setOutputJson(output.value)
   })
 
 /**
