@@ -18,10 +18,142 @@ export * as Sse from "./Sse.js"
  */
 export * as Fold from "./Fold.js"
 
-
 /**
- * Normalised token usage and converters.
+ * Normalised token usage and converters (OpenAI, Anthropic, Gemini, MLflow keys).
  *
  * @since 0.1.0
  */
 export * as TokenUsage from "./TokenUsage.js"
+
+/**
+ * What a provider API is to tracing: its fold, and how to read its responses.
+ *
+ * @since 0.1.0
+ */
+export * as Api from "./providers/Api.js"
+
+/**
+ * OpenAI Chat Completions: chunk Schemas and the fold into a `chat.completion`.
+ *
+ * @since 0.1.0
+ */
+export * as OpenAiChat from "./providers/OpenAiChat.js"
+
+/**
+ * OpenAI Responses: event Schemas and the fold into a `response`.
+ *
+ * @since 0.1.0
+ */
+export * as OpenAiResponses from "./providers/OpenAiResponses.js"
+
+/**
+ * Anthropic Messages: event Schemas and the fold into a `message`.
+ *
+ * @since 0.1.0
+ */
+export * as AnthropicMessages from "./providers/AnthropicMessages.js"
+
+/**
+ * Gemini generateContent: chunk Schemas and the fold into a `GenerateContentResponse`.
+ *
+ * @since 0.1.0
+ */
+export * as GeminiGenerateContent from "./providers/GeminiGenerateContent.js"
+
+/**
+ * Upstream providers: how the gateway calls OpenAI, Anthropic, Gemini or Echo.
+ *
+ * @since 0.1.0
+ */
+export * as Provider from "./providers/Provider.js"
+
+/**
+ * The embedded provider: each API's wire format, echoing the prompt; no key, no network.
+ *
+ * @since 0.1.0
+ */
+export * as Echo from "./providers/Echo.js"
+
+/**
+ * Every span attribute and trace metadata key (MLflow names and GenAI semantic conventions).
+ *
+ * @since 0.1.0
+ */
+export * as Attributes from "./tracing/Attributes.js"
+
+/**
+ * Strict W3C Trace Context: `traceparent` and `tracestate`.
+ *
+ * @since 0.1.0
+ */
+export * as TraceContext from "./tracing/TraceContext.js"
+
+/**
+ * The scoped `gateway/<endpoint>` span of one request.
+ *
+ * @since 0.1.0
+ */
+export * as GatewaySpan from "./tracing/GatewaySpan.js"
+
+/**
+ * The scoped `provider/<provider>/<model>` span around one upstream call.
+ *
+ * @since 0.1.0
+ */
+export * as ProviderSpan from "./tracing/ProviderSpan.js"
+
+/**
+ * Distributed replay of a gateway call's spans into the caller's trace.
+ *
+ * @since 0.1.0
+ */
+export * as Replay from "./tracing/Replay.js"
+
+/**
+ * The embedded trace backend: finished spans by trace, bounded and queryable.
+ *
+ * @since 0.1.0
+ */
+export * as TraceStore from "./tracing/TraceStore.js"
+
+/**
+ * Layers: the Effect tracer on the OpenTelemetry SDK, the TraceStore, OTLP export.
+ *
+ * @since 0.1.0
+ */
+export * as Telemetry from "./tracing/Telemetry.js"
+
+/**
+ * The gateway's config file, as a Schema, and its loader.
+ *
+ * @since 0.1.0
+ */
+export * as GatewayConfig from "./gateway/Config.js"
+
+/**
+ * The gateway as a service: endpoints, providers, auth, tracing policy.
+ *
+ * @since 0.1.0
+ */
+export * as Gateway from "./gateway/Gateway.js"
+
+/**
+ * The gateway's HttpRouter: passthrough routes and the trace API.
+ *
+ * @since 0.1.0
+ */
+export * as Routes from "./gateway/Routes.js"
+
+/**
+ * The whole gateway as one Layer on a Node HTTP server.
+ *
+ * @since 0.1.0
+ */
+export * as Server from "./gateway/Server.js"
+
+/**
+ * Usage for OpenAI chat streams that did not ask for it, invisible to the client.
+ *
+ * @since 0.1.0
+ */
+export * as UsageInjection from "./gateway/UsageInjection.js"
