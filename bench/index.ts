@@ -1,10 +1,12 @@
 /**
- * `npm run bench [-- --only sse,folds --mib 64 --runs 5]`: every benchmark, each printing MB/s and ratios against a
- * peer run in this same process. Run with `--expose-gc` (the npm script does) so heap figures start from a
- * collected heap.
+ * `npm run bench [-- --only sse,folds,tracing,gateway --mib 64 --runs 7]`: every benchmark, each printing MB/s and
+ * ratios against a peer run in this same process. Run with `--expose-gc` (the npm script does) so heap figures
+ * start from a collected heap.
  */
 import { parseArgs } from "node:util"
+import * as FoldsBench from "./folds.bench.js"
 import * as SseBench from "./sse.bench.js"
+import * as TracingBench from "./tracing.bench.js"
 
 const { values } = parseArgs({
   options: {
@@ -17,5 +19,8 @@ const { values } = parseArgs({
 const only = values.only?.split(",")
 const wants = (name: string) => only === undefined || only.includes(name)
 const runs = Number(values.runs ?? 5)
+const mib = (fallback: number) => Number(values.mib ?? fallback)
 
-if (wants("sse")) await SseBench.run({ mib: Number(values.mib ?? 64), runs })
+if (wants("sse")) await SseBench.run({ mib: mib(64), runs })
+if (wants("folds")) await FoldsBench.run({ mib: mib(16), runs })
+if (wants("tracing")) await TracingBench.run({ mib: mib(16), runs })
