@@ -89,17 +89,6 @@ const overflowError = (overflow: internal.Overflow): SseError =>
     limit: overflow.limit
   })
 
-/** The events of one input chunk (usually one byte array, as HTTP bodies deliver them). */
-const feedAll = (parser: Parser, input: Chunk.Chunk<Uint8Array>): Array<Event> => {
-  if (input.length === 1) return parser.feed(Chunk.unsafeHead(input))
-  const events: Array<Event> = []
-  for (const bytes of input) {
-    for (const event of parser.feed(bytes)) events.push(event)
-    if (parser.overflow() !== undefined) break
-  }
-  return events
-}
-
 const emit = <E>(
   events: Array<Event>,
   next: Channel.Channel<Chunk.Chunk<Event>, Chunk.Chunk<Uint8Array>, SseError | E, E, unknown, unknown>
@@ -116,13 +105,25 @@ export const channel = <E = never>(
 ): Channel.Channel<Chunk.Chunk<Event>, Chunk.Chunk<Uint8Array>, SseError | E, E, unknown, unknown> =>
   Channel.suspend(() => {
     const parser = makeParser(options)
+    // One output chunk per byte array, even when a stream chunk holds many of them (`Stream.fromIterable` puts
+    // thousands in one): the events in flight stay bounded by what one byte array completes.
+    const feed = (input: Chunk.Chunk<Uint8Array>, index: number): Channel.Channel<
+      Chunk.Chunk<Event>,
+      Chunk.Chunk<Uint8Array>,
+      SseError | E,
+      E,
+      unknown,
+      unknown
+    > => {
+      if (index === input.length) return loop
+      const events = parser.feed(Chunk.unsafeGet(input, index))
+      const overflow = parser.overflow()
+      if (overflow !== undefined) return emit<E>(events, Channel.fail(overflowError(overflow)))
+      return index + 1 === input.length ? emit<E>(events, loop) : emit<E>(events, Channel.suspend(() => feed(input, index + 1)))
+    }
     const loop: Channel.Channel<Chunk.Chunk<Event>, Chunk.Chunk<Uint8Array>, SseError | E, E, unknown, unknown> =
       Channel.readWithCause({
-        onInput: (input: Chunk.Chunk<Uint8Array>) => {
-          const events = feedAll(parser, input)
-          const overflow = parser.overflow()
-          return emit<E>(events, overflow === undefined ? loop : Channel.fail(overflowError(overflow)))
-        },
+        onInput: (input: Chunk.Chunk<Uint8Array>) => feed(input, 0),
         onFailure: (cause: Cause.Cause<E>) => Channel.failCause(cause),
         onDone: () => emit<E>(parser.end(), Channel.void)
       })
