@@ -245,7 +245,8 @@ const logged = <E, R>(handler: Effect.Effect<{ readonly response: HttpServerResp
     yield* Effect.addFinalizer((exit) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.logInfo(
-          `${request.method} ${request.url} endpoint=${seen.endpoint} status=${
+          // The path only: a query may carry a credential (Gemini clients can send `?key=`).
+          `${request.method} ${request.url.split("?", 1)[0]} endpoint=${seen.endpoint} status=${
             Exit.isInterrupted(exit) ? "aborted" : seen.status
           } ${now - started}ms`
         ))
