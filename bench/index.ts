@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util"
 import * as FoldsBench from "./folds.bench.js"
+import * as GatewayBench from "./gateway.bench.js"
 import * as SseBench from "./sse.bench.js"
 import * as TracingBench from "./tracing.bench.js"
 
@@ -24,3 +25,4 @@ const mib = (fallback: number) => Number(values.mib ?? fallback)
 if (wants("sse")) await SseBench.run({ mib: mib(64), runs })
 if (wants("folds")) await FoldsBench.run({ mib: mib(16), runs })
 if (wants("tracing")) await TracingBench.run({ mib: mib(16), runs })
+if (wants("gateway")) await GatewayBench.run({ mib: mib(64), runs, concurrency: 1000, requests: 500 })

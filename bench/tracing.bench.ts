@@ -26,8 +26,24 @@ const endpoint: GatewaySpan.Endpoint = { id: "bench", name: "bench", usageTracki
 
 const callBytes = 128 * 1024
 
+/** A whole call: the synthetic chunks, then the finish chunk, the usage chunk and `[DONE]`, as OpenAI ends one. */
+export const completeCall = (bytes: number): Uint8Array => {
+  const end = (fields: object) =>
+    `data: ${JSON.stringify({ id: "chatcmpl-9xYz", object: "chat.completion.chunk", created: 1730000000, model: "gpt-4o-mini", ...fields })}\n\n`
+  const tail = new TextEncoder().encode(
+    end({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }] }) +
+      end({ choices: [], usage: { prompt_tokens: 12, completion_tokens: 400, total_tokens: 412 } }) +
+      "data: [DONE]\n\n"
+  )
+  const head = syntheticChatStream(bytes - tail.length)
+  const out = new Uint8Array(head.length + tail.length)
+  out.set(head)
+  out.set(tail, head.length)
+  return out
+}
+
 export const run = async (options: { readonly mib: number; readonly runs: number }) => {
-  const call = syntheticChatStream(callBytes)
+  const call = completeCall(callBytes)
   const chunks = chunked(call, 16 * 1024)
   const calls = Math.max(1, Math.round((options.mib * 1024 * 1024) / call.length))
   const totalBytes = calls * call.length
@@ -74,5 +90,6 @@ export const run = async (options: { readonly mib: number; readonly runs: number
   const [last] = await Effect.runPromise(store.searchTraces({ limit: 1 }))
   const trace = last === undefined ? undefined : await Effect.runPromise(store.getTrace(last.traceId))
   if (trace === undefined || trace._tag === "None" || trace.value.spans.length !== 2) throw new Error("the traced runs recorded no trace")
+  if (trace.value.spans.some((span) => span.status.code !== "OK")) throw new Error("the traced calls did not end OK")
   await runtime.dispose()
 }
