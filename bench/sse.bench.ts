@@ -5,6 +5,7 @@
 import { Chunk, Effect, Option, Stream } from "effect"
 import { createParser } from "eventsource-parser"
 import * as Sse from "../src/Sse.js"
+import { concat } from "../src/internal/bytes.js"
 import { chunked, compare, printTable, ratio } from "./support.js"
 
 const asciiWords = ["hello", "world", "stream", "token", "the", "model", "answer", "is", "data", "json", "event", "of"]
@@ -36,13 +37,7 @@ export const syntheticChatStream = (targetBytes: number): Uint8Array => {
     parts.push(bytes)
     total += bytes.length
   }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.length
-  }
-  return out
+  return concat(parts)
 }
 
 export const run = async (options: { readonly mib: number; readonly runs: number }) => {

@@ -14,6 +14,7 @@
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { Effect, ManagedRuntime, Stream } from "effect"
 import * as Fold from "../src/Fold.js"
+import { concat } from "../src/internal/bytes.js"
 import * as OpenAiChat from "../src/providers/OpenAiChat.js"
 import * as Sse from "../src/Sse.js"
 import * as GatewaySpan from "../src/tracing/GatewaySpan.js"
@@ -35,11 +36,7 @@ export const completeCall = (bytes: number): Uint8Array => {
       end({ choices: [], usage: { prompt_tokens: 12, completion_tokens: 400, total_tokens: 412 } }) +
       "data: [DONE]\n\n"
   )
-  const head = syntheticChatStream(bytes - tail.length)
-  const out = new Uint8Array(head.length + tail.length)
-  out.set(head)
-  out.set(tail, head.length)
-  return out
+  return concat([syntheticChatStream(bytes - tail.length), tail])
 }
 
 export const run = async (options: { readonly mib: number; readonly runs: number }) => {

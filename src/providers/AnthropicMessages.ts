@@ -22,7 +22,7 @@ import * as Schema from "effect/Schema"
 import * as Fold from "../Fold.js"
 import * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { type Aggregate, type Api, forEachJson, type JsonEventState, stepJson, type StreamError } from "./Api.js"
+import { type Aggregate, type Api, forEachJson, type JsonEventState, jsonEventFold, responseOnly, stepJson, type StreamError } from "./Api.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas (public types; validation at the edges, never per event)
@@ -712,13 +712,6 @@ const toMessage = (state: State): Message => {
 
 const hasMessage = (state: State): boolean => nonEmpty(state.message?.["id"]) || state.blocks.size > 0
 
-const done = (state: State): Option.Option<Aggregate<Message>> =>
-  !hasMessage(state) && state.error === undefined ? Option.none() : Option.some({
-    response: toMessage(state),
-    complete: state.stopped,
-    skipped: state.skipped,
-    error: Option.fromNullable(state.error)
-  })
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public API
@@ -733,9 +726,10 @@ const done = (state: State): Option.Option<Aggregate<Message>> =>
  * @since 0.1.0
  * @category folding
  */
-export const fold: Fold.Fold<Sse.Event, State, Aggregate<Message>> = Fold.make({
-  initial: makeState,
-  step: (state, event) => {
+export const fold: Fold.Fold<Sse.Event, State, Aggregate<Message>> = jsonEventFold(
+  makeState,
+  { hasResponse: hasMessage, response: toMessage, complete: (state) => state.stopped },
+  (state, event) => {
     if (event.event === "error") {
       recordErrorEvent(state, event.data)
       return state
@@ -747,15 +741,9 @@ export const fold: Fold.Fold<Sse.Event, State, Aggregate<Message>> = Fold.make({
       return state
     }
     return stepJson(state, event.data)
-  },
-  done
-})
+  }
+)
 
-const responseOnly: Fold.Fold<Sse.Event, State, Message> = {
-  initial: fold.initial,
-  step: fold.step,
-  done: (state) => hasMessage(state) ? Option.some(toMessage(state)) : Option.none()
-}
 
 /**
  * Folds raw body chunks (SSE bytes, any split) into a `message`; None when no message id and no block arrived.
@@ -764,7 +752,7 @@ const responseOnly: Fold.Fold<Sse.Event, State, Message> = {
  * @category folding
  */
 export const aggregate = (chunks: Iterable<Uint8Array>): Option.Option<Message> =>
-  Fold.runIterable(Sse.foldBytes(responseOnly, { dispatchIncompleteAtEnd: true }), chunks)
+  Fold.runIterable(Sse.foldBytes(responseOnly(fold, hasMessage, toMessage), { dispatchIncompleteAtEnd: true }), chunks)
 
 /**
  * Normalised usage (cache reads and writes added back into the input).

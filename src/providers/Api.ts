@@ -100,7 +100,61 @@ export interface JsonEventState {
   /** `[DONE]` arrived: later events are ignored (as the official SDKs do). */
   ended: boolean
   readonly accept: (payload: unknown) => void
+  /** The provider's error event or payload, when one arrived. */
+  error: StreamError | undefined
 }
+
+/**
+ * How a provider reads its fold state: whether a response arrived, the response (partial until `complete`).
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export interface StateReader<S, R> {
+  readonly hasResponse: (state: S) => boolean
+  readonly response: (state: S) => R
+  readonly complete: (state: S) => boolean
+}
+
+/**
+ * A provider fold over SSE events: every event's data goes through {@link stepJson} (unless `step` handles it
+ * first); the result is None when neither a response nor an error arrived, else the {@link Aggregate}.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const jsonEventFold = <S extends JsonEventState, R>(
+  initial: () => S,
+  reader: StateReader<S, R>,
+  step: (state: S, event: Sse.Event) => S = (state, event) => stepJson(state, event.data)
+): Fold.Fold<Sse.Event, S, Aggregate<R>> =>
+  Fold.make({
+    initial,
+    step,
+    done: (state) =>
+      !reader.hasResponse(state) && state.error === undefined ? Option.none() : Option.some({
+        response: reader.response(state),
+        complete: reader.complete(state),
+        skipped: state.skipped,
+        error: Option.fromNullable(state.error)
+      })
+  })
+
+/**
+ * The same fold giving the bare response, None unless `hasResponse` holds: what `aggregate(chunks)` returns.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const responseOnly = <S, R>(
+  fold: Fold.Fold<Sse.Event, S, unknown>,
+  hasResponse: (state: S) => boolean,
+  response: (state: S) => R
+): Fold.Fold<Sse.Event, S, R> => ({
+  initial: fold.initial,
+  step: fold.step,
+  done: (state) => hasResponse(state) ? Option.some(response(state)) : Option.none()
+})
 
 /**
  * The common part of a provider fold's step: `[DONE]` ends the stream, each JSON payload of the event goes to

@@ -16,7 +16,7 @@ import * as Schema from "effect/Schema"
 import * as Fold from "../Fold.js"
 import * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { type Aggregate, type Api, type JsonEventState, stepJson, type StreamError } from "./Api.js"
+import { type Aggregate, type Api, type JsonEventState, jsonEventFold, responseOnly, type StreamError } from "./Api.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas (public types; validation at the edges, never per chunk)
@@ -510,14 +510,6 @@ const isComplete = (state: State): boolean => {
   return true
 }
 
-const done = (state: State): Option.Option<Aggregate<GenerateContentResponse>> =>
-  !hasResponse(state) && state.error === undefined ? Option.none() : Option.some({
-    response: toResponse(state),
-    complete: isComplete(state),
-    skipped: state.skipped,
-    error: Option.fromNullable(state.error)
-  })
-
 // ---------------------------------------------------------------------------------------------------------------
 // Public API
 // ---------------------------------------------------------------------------------------------------------------
@@ -530,19 +522,11 @@ const done = (state: State): Option.Option<Aggregate<GenerateContentResponse>> =
  * @since 0.1.0
  * @category folding
  */
-export const fold: Fold.Fold<Sse.Event, State, Aggregate<GenerateContentResponse>> = Fold.make({
-  initial: makeState,
-  step: (state, event) => {
-    return stepJson(state, event.data)
-  },
-  done
+export const fold: Fold.Fold<Sse.Event, State, Aggregate<GenerateContentResponse>> = jsonEventFold(makeState, {
+  hasResponse,
+  response: toResponse,
+  complete: isComplete
 })
-
-const responseOnly: Fold.Fold<Sse.Event, State, GenerateContentResponse> = {
-  initial: fold.initial,
-  step: fold.step,
-  done: (state) => hasResponse(state) ? Option.some(toResponse(state)) : Option.none()
-}
 
 /**
  * Folds raw body chunks (SSE bytes, any split) into a `GenerateContentResponse`; None when no candidate and no
@@ -552,7 +536,7 @@ const responseOnly: Fold.Fold<Sse.Event, State, GenerateContentResponse> = {
  * @category folding
  */
 export const aggregate = (chunks: Iterable<Uint8Array>): Option.Option<GenerateContentResponse> =>
-  Fold.runIterable(Sse.foldBytes(responseOnly, { dispatchIncompleteAtEnd: true }), chunks)
+  Fold.runIterable(Sse.foldBytes(responseOnly(fold, hasResponse, toResponse), { dispatchIncompleteAtEnd: true }), chunks)
 
 /**
  * Normalised usage (tool-use prompt tokens are input, thoughts are output).

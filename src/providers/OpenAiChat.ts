@@ -15,7 +15,7 @@ import * as Schema from "effect/Schema"
 import * as Fold from "../Fold.js"
 import * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { type Aggregate, type Api, type JsonEventState, stepJson, type StreamError } from "./Api.js"
+import { type Aggregate, type Api, type JsonEventState, jsonEventFold, responseOnly, type StreamError } from "./Api.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas (public types; validation at the edges, never per event)
@@ -507,13 +507,7 @@ const isComplete = (state: State): boolean => {
   return true
 }
 
-const done = (state: State): Option.Option<Aggregate<ChatCompletion>> =>
-  state.top === undefined && state.error === undefined ? Option.none() : Option.some({
-    response: toCompletion(state),
-    complete: isComplete(state),
-    skipped: state.skipped,
-    error: Option.fromNullable(state.error)
-  })
+const hasCompletion = (state: State): boolean => state.top !== undefined
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public API
@@ -528,12 +522,10 @@ const done = (state: State): Option.Option<Aggregate<ChatCompletion>> =>
  * @since 0.1.0
  * @category folding
  */
-export const fold: Fold.Fold<Sse.Event, State, Aggregate<ChatCompletion>> = Fold.make({
-  initial: makeState,
-  step: (state, event) => {
-    return stepJson(state, event.data)
-  },
-  done
+export const fold: Fold.Fold<Sse.Event, State, Aggregate<ChatCompletion>> = jsonEventFold(makeState, {
+  hasResponse: hasCompletion,
+  response: toCompletion,
+  complete: isComplete
 })
 
 /**
@@ -546,13 +538,7 @@ export const fold: Fold.Fold<Sse.Event, State, Aggregate<ChatCompletion>> = Fold
 export const aggregateChunks = (chunks: Iterable<ChatCompletionChunk>): Option.Option<ChatCompletion> => {
   const state = makeState()
   for (const chunk of chunks) state.accept(chunk)
-  return state.top === undefined ? Option.none() : Option.some(toCompletion(state))
-}
-
-const responseOnly: Fold.Fold<Sse.Event, State, ChatCompletion> = {
-  initial: fold.initial,
-  step: fold.step,
-  done: (state) => state.top === undefined ? Option.none() : Option.some(toCompletion(state))
+  return hasCompletion(state) ? Option.some(toCompletion(state)) : Option.none()
 }
 
 /**
@@ -562,7 +548,7 @@ const responseOnly: Fold.Fold<Sse.Event, State, ChatCompletion> = {
  * @category folding
  */
 export const aggregate = (chunks: Iterable<Uint8Array>): Option.Option<ChatCompletion> =>
-  Fold.runIterable(Sse.foldBytes(responseOnly, { dispatchIncompleteAtEnd: true }), chunks)
+  Fold.runIterable(Sse.foldBytes(responseOnly(fold, hasCompletion, toCompletion), { dispatchIncompleteAtEnd: true }), chunks)
 
 /**
  * @since 0.1.0

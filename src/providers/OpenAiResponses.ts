@@ -15,7 +15,7 @@ import * as Schema from "effect/Schema"
 import * as Fold from "../Fold.js"
 import * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { type Aggregate, type Api, type JsonEventState, stepJson, type StreamError } from "./Api.js"
+import { type Aggregate, type Api, type JsonEventState, jsonEventFold, responseOnly, type StreamError } from "./Api.js"
 import { readError } from "./OpenAiChat.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -289,13 +289,7 @@ const acceptEvent = (state: State, event: unknown): boolean => {
 /** What an error-only stream folds into: no response object ever arrived. */
 const failedWithoutResponse = (): Response => ({ id: "", object: "response", status: "failed", output: [] })
 
-const done = (state: State): Option.Option<Aggregate<Response>> =>
-  state.snapshot === undefined && state.error === undefined ? Option.none() : Option.some({
-    response: (state.snapshot as Response | undefined) ?? failedWithoutResponse(),
-    complete: state.complete,
-    skipped: state.skipped,
-    error: Option.fromNullable(state.error)
-  })
+const snapshotOf = (state: State): Response => (state.snapshot as Response | undefined) ?? failedWithoutResponse()
 
 /**
  * The fold over SSE events. `done` gives the snapshot even without a terminal event (`complete: false`), so an
@@ -305,19 +299,13 @@ const done = (state: State): Option.Option<Aggregate<Response>> =>
  * @since 0.1.0
  * @category folding
  */
-export const fold: Fold.Fold<Sse.Event, State, Aggregate<Response>> = Fold.make({
-  initial: makeState,
-  step: (state, event) => {
-    return stepJson(state, event.data)
-  },
-  done
+export const fold: Fold.Fold<Sse.Event, State, Aggregate<Response>> = jsonEventFold(makeState, {
+  hasResponse: (state) => state.snapshot !== undefined,
+  response: snapshotOf,
+  complete: (state) => state.complete
 })
 
-const terminalOnly: Fold.Fold<Sse.Event, State, Response> = {
-  initial: fold.initial,
-  step: fold.step,
-  done: (state) => state.complete ? Option.fromNullable(state.snapshot as Response | undefined) : Option.none()
-}
+const terminalOnly = responseOnly(fold, (state) => state.complete && state.snapshot !== undefined, snapshotOf)
 
 /**
  * Folds raw body chunks (SSE bytes, any split) into the final `response`: the terminal event's. None when no

@@ -22,7 +22,7 @@ import * as AnthropicMessages from "../../src/providers/AnthropicMessages.js"
 import { aggregateBytes } from "../../src/providers/Api.js"
 import * as GeminiGenerateContent from "../../src/providers/GeminiGenerateContent.js"
 import { anthropicSpecArbitrary, anthropicSse, expectedAnthropic } from "../support/anthropicGen.js"
-import { randomChunking, readSseFiles, sharedFixturesDir, utf8 } from "../support/chunking.js"
+import { randomChunking, readSseFiles, utf8, withSharedFixtures } from "../support/chunking.js"
 
 type Json = Record<string, unknown>
 
@@ -495,18 +495,14 @@ describe("Gemini conformance: own fixtures (test/fixtures/gemini)", () => {
   geminiConformance(ownFixtures("gemini"))
 })
 
-// Registered only when the recorded streams are there (CI): a fresh clone has no `../shared`, and says so.
-if (sharedFixturesDir === undefined) {
-  console.warn("Anthropic/Gemini conformance over ../shared/fixtures: NOT RUN — ../shared/fixtures not found")
-} else {
-  const dir = sharedFixturesDir
+withSharedFixtures("Anthropic/Gemini conformance", (dir) => {
   describe("Anthropic conformance: ../shared/fixtures/anthropic", () => {
     anthropicConformance(`${dir}/anthropic`)
   })
   describe("Gemini conformance: ../shared/fixtures/gemini", () => {
     geminiConformance(`${dir}/gemini`)
   })
-}
+})
 
 describe("Anthropic conformance: generated streams", () => {
   it("100 generated streams: the SDK's beta finalMessage() equals both the generator's message and ours", async () => {

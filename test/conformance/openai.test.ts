@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url"
 import { aggregateBytes, type Api } from "../../src/providers/Api.js"
 import * as OpenAiChat from "../../src/providers/OpenAiChat.js"
 import * as OpenAiResponses from "../../src/providers/OpenAiResponses.js"
-import { randomChunking, readSseFiles, sharedFixturesDir, utf8 } from "../support/chunking.js"
+import { randomChunking, readSseFiles, utf8, withSharedFixtures } from "../support/chunking.js"
 
 type Json = Record<string, unknown>
 
@@ -348,12 +348,8 @@ describe("OpenAI conformance: own fixtures (test/fixtures)", () => {
   conformance(fileURLToPath(new URL("../fixtures", import.meta.url)))
 })
 
-// Registered only when the recorded streams are there (CI): a fresh clone has no `../shared`, and says so.
-if (sharedFixturesDir === undefined) {
-  console.warn("OpenAI conformance over ../shared/fixtures: NOT RUN — ../shared/fixtures not found")
-} else {
-  const dir = sharedFixturesDir
+withSharedFixtures("OpenAI conformance", (dir) => {
   describe("OpenAI conformance: ../shared/fixtures", () => {
     conformance(dir)
   })
-}
+})

@@ -15,7 +15,7 @@ import * as Server from "../../src/gateway/Server.js"
 import * as Attributes from "../../src/tracing/Attributes.js"
 import type { StoredSpan, Trace, TraceSummary } from "../../src/tracing/TraceStore.js"
 import * as TokenUsage from "../../src/TokenUsage.js"
-import { readSseFiles, sharedFixturesDir } from "../support/chunking.js"
+import { readSseFiles, withSharedFixtures } from "../support/chunking.js"
 import * as Upstreams from "../support/upstreams.js"
 
 const fixture = (path: string) => new Uint8Array(readFileSync(new URL(`../fixtures/${path}`, import.meta.url)))
@@ -464,11 +464,7 @@ describe("Gateway errors", () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-// Registered only when the recorded streams are there (CI): a fresh clone has no `../shared`, and says so.
-if (sharedFixturesDir === undefined) {
-  console.warn("Gateway over ../shared/fixtures: NOT RUN — ../shared/fixtures not found")
-} else {
-  const dir = sharedFixturesDir
+withSharedFixtures("Gateway", (dir) => {
   describe("Gateway over every recorded stream in ../shared/fixtures", () => {
     const sets = [["openai-chat", "openai"], ["openai-responses", "openai"], ["anthropic", "anthropic"], ["gemini", "gemini"]] as const
     for (const [folder, kind] of sets) {
@@ -508,4 +504,4 @@ if (sharedFixturesDir === undefined) {
         }))
     }
   })
-}
+})

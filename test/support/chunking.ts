@@ -55,6 +55,15 @@ export const sharedFixturesDir: string | undefined = (() => {
   return existsSync(dir) ? dir : undefined
 })()
 
+/**
+ * Registers `suites` over `../shared/fixtures` only when it exists (CI); a fresh clone gets a "NOT RUN" line
+ * instead of skipped tests (a skipped `describe` would still run its collector over a missing folder).
+ */
+export const withSharedFixtures = (what: string, suites: (dir: string) => void): void => {
+  if (sharedFixturesDir === undefined) console.warn(`${what} over ../shared/fixtures: NOT RUN — ../shared/fixtures not found`)
+  else suites(sharedFixturesDir)
+}
+
 /** The `.sse` files of one provider folder under `dir`, as [name, bytes]. */
 export const readSseFiles = (dir: string): Array<readonly [string, Uint8Array]> =>
   readdirSync(dir)
