@@ -108,6 +108,12 @@ export const ServerAddress = "server.address"
 export const ServerPort = "server.port"
 /** @since 0.1.0 @category genai */
 export const ErrorType = "error.type"
+/** The gateway's HTTP status for the request (on the gateway span). @since 0.2.0 @category http */
+export const HttpResponseStatusCode = "http.response.status_code"
+/** @since 0.2.0 @category http */
+export const HttpRequestMethod = "http.request.method"
+/** The route pattern, never the raw path (e.g. `/gateway/openai/v1/chat/completions`). @since 0.2.0 @category http */
+export const HttpRoute = "http.route"
 
 /** `error.type` of a call the client abandoned (disconnect, consumer stopped, timeout). @since 0.1.0 @category genai */
 export const ErrorTypeCancelled = "cancelled"
