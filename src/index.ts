@@ -60,19 +60,6 @@ export * as AnthropicMessages from "./providers/AnthropicMessages.js"
  */
 export * as GeminiGenerateContent from "./providers/GeminiGenerateContent.js"
 
-/**
- * Upstream providers: how the gateway calls OpenAI, Anthropic, Gemini or Echo.
- *
- * @since 0.1.0
- */
-export * as Provider from "./providers/Provider.js"
-
-/**
- * The embedded provider: each API's wire format, echoing the prompt; no key, no network.
- *
- * @since 0.1.0
- */
-export * as Echo from "./providers/Echo.js"
 
 /**
  * Every span attribute and trace metadata key (MLflow names and GenAI semantic conventions).
@@ -128,7 +115,28 @@ export * as Telemetry from "./tracing/Telemetry.js"
  *
  * @since 0.1.0
  */
-export * as GatewayConfig from "./gateway/Config.js"
+export * as GatewayConfig from "./gateway/GatewayConfig.js"
+
+/**
+ * The registry of wire dialects the gateway speaks (API, provider kind, routes, upstream paths, error bodies).
+ *
+ * @since 0.2.0
+ */
+export * as Dialect from "./gateway/Dialect.js"
+
+/**
+ * Upstream providers: how the gateway calls OpenAI, Anthropic, Gemini or Echo.
+ *
+ * @since 0.2.0
+ */
+export * as Upstream from "./gateway/Upstream.js"
+
+/**
+ * The embedded provider: each API's wire format, echoing the prompt; no key, no network.
+ *
+ * @since 0.1.0
+ */
+export * as Echo from "./gateway/Echo.js"
 
 /**
  * The gateway as a service: endpoints, providers, auth, tracing policy.

@@ -10,10 +10,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Headers from "../internal/headers.js"
-import * as Provider from "../providers/Provider.js"
+import * as Upstream from "./Upstream.js"
 import type * as GatewaySpan from "../tracing/GatewaySpan.js"
 import type * as Replay from "../tracing/Replay.js"
-import type * as Config from "./Config.js"
+import type * as GatewayConfig from "./GatewayConfig.js"
 
 /**
  * An endpoint ready to serve.
@@ -23,7 +23,7 @@ import type * as Config from "./Config.js"
  */
 export interface Endpoint {
   readonly endpoint: GatewaySpan.Endpoint
-  readonly provider: Provider.Provider
+  readonly provider: Upstream.Provider
   /** The model sent upstream (the provider's `model`, else the endpoint's name). */
   readonly model: string
 }
@@ -67,13 +67,13 @@ const presentedKeys = (headers: Headers.HeadersInput): Array<string> => {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (config: Config.Config): Effect.Effect<Gateway["Type"], never, HttpClient.HttpClient> =>
+export const make = (config: GatewayConfig.Config): Effect.Effect<Gateway["Type"], never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const endpoints = new Map<string, Endpoint>()
     for (const e of config.endpoints) {
       endpoints.set(e.name, {
         endpoint: { name: e.name, id: e.id, usageTracking: e.usageTracking },
-        provider: yield* Provider.make(e.provider),
+        provider: yield* Upstream.make(e.provider),
         model: e.provider.model ?? e.name
       })
     }
@@ -97,5 +97,5 @@ export const make = (config: Config.Config): Effect.Effect<Gateway["Type"], neve
  * @since 0.1.0
  * @category layers
  */
-export const layer = (config: Config.Config): Layer.Layer<Gateway, never, HttpClient.HttpClient> =>
+export const layer = (config: GatewayConfig.Config): Layer.Layer<Gateway, never, HttpClient.HttpClient> =>
   Layer.effect(Gateway, make(config))

@@ -28,18 +28,14 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { concat } from "../internal/bytes.js"
-import type * as Api from "../providers/Api.js"
-import * as AnthropicMessages from "../providers/AnthropicMessages.js"
-import * as GeminiGenerateContent from "../providers/GeminiGenerateContent.js"
-import * as OpenAiChat from "../providers/OpenAiChat.js"
-import * as OpenAiResponses from "../providers/OpenAiResponses.js"
-import * as Provider from "../providers/Provider.js"
 import * as Attributes from "../tracing/Attributes.js"
 import * as GatewaySpan from "../tracing/GatewaySpan.js"
 import * as ProviderSpan from "../tracing/ProviderSpan.js"
 import { TraceStore } from "../tracing/TraceStore.js"
+import * as Dialect from "./Dialect.js"
 import { Gateway } from "./Gateway.js"
 import type * as GatewayModule from "./Gateway.js"
+import * as Upstream from "./Upstream.js"
 import * as UsageInjection from "./UsageInjection.js"
 
 /** An upstream answered with an error status: passed through to the client, recorded as the spans' error. */
@@ -52,49 +48,13 @@ class UpstreamStatusError extends Data.TaggedError("UpstreamStatusError")<{ read
   }
 }
 
-/** Runs `f` with the dialect's API (an existential: each API has its own response and state types). */
-const withApi = <X>(dialect: Provider.Dialect, f: <R, S>(api: Api.Api<R, S>) => X): X => {
-  switch (dialect) {
-    case "openai.chat":
-      return f(OpenAiChat.api)
-    case "openai.responses":
-      return f(OpenAiResponses.api)
-    case "anthropic.messages":
-      return f(AnthropicMessages.api)
-    case "gemini.generateContent":
-      return f(GeminiGenerateContent.api)
-  }
-}
-
-const kindOf: Record<Provider.Dialect, Provider.Kind> = {
-  "openai.chat": "openai",
-  "openai.responses": "openai",
-  "anthropic.messages": "anthropic",
-  "gemini.generateContent": "gemini"
-}
-
-const requestTypes: Record<Provider.Dialect, string> = {
-  "openai.chat": "openai/v1/chat/completions",
-  "openai.responses": "openai/v1/responses",
-  "anthropic.messages": "anthropic/v1/messages",
-  "gemini.generateContent": "gemini/v1beta/generateContent"
-}
-
-/** An error in the client's own API dialect, so that its SDK surfaces the message. */
+/** An error in the client's own API dialect (see `Dialect.errorBody`), so that its SDK surfaces the message. */
 const errorResponse = (
-  dialect: Provider.Dialect | "api",
+  dialect: Dialect.Dialect | undefined,
   status: number,
   type: string,
-  message: string,
-  headers: Record<string, string> = {}
-): HttpServerResponse.HttpServerResponse => {
-  const body = dialect === "anthropic.messages"
-    ? { type: "error", error: { type, message } }
-    : dialect === "gemini.generateContent"
-    ? { error: { code: status, message, status: type.toUpperCase() } }
-    : { error: { message, type, code: type } }
-  return HttpServerResponse.unsafeJson(body, { status, headers })
-}
+  message: string
+): HttpServerResponse.HttpServerResponse => HttpServerResponse.unsafeJson(Dialect.errorBody(dialect, status, message, type), { status })
 
 const collect = <E, R>(body: Stream.Stream<Uint8Array, E, R>): Effect.Effect<Uint8Array, E, R> =>
   Stream.runCollect(body).pipe(Effect.map((chunks) => concat(Chunk.toReadonlyArray(chunks))))
@@ -112,7 +72,7 @@ const asRecord = (value: unknown): Option.Option<Record<string, unknown>> =>
 
 /** What a passthrough route needs to know about one request. */
 interface Incoming {
-  readonly dialect: Provider.Dialect
+  readonly dialect: Dialect.Dialect
   readonly target: GatewayModule.Endpoint
   readonly body: Record<string, unknown>
   readonly stream: boolean
@@ -122,8 +82,8 @@ interface Incoming {
 
 /** The upstream body: the configured model, and usage asked for when the trace needs it. */
 const upstreamBody = (incoming: Incoming, traced: boolean): { readonly body: unknown; readonly stripUsage: boolean } => {
-  const body = incoming.dialect === "gemini.generateContent" ? incoming.body : { ...incoming.body, model: incoming.target.model }
-  if (!traced || !incoming.stream || incoming.dialect !== "openai.chat") return { body, stripUsage: false }
+  const body = !incoming.dialect.modelInBody ? incoming.body : { ...incoming.body, model: incoming.target.model }
+  if (!traced || !incoming.stream || incoming.dialect.id !== "openai.chat") return { body, stripUsage: false }
   return Option.match(UsageInjection.request(body), {
     onNone: () => ({ body, stripUsage: false }),
     onSome: (injected) => ({ body: injected, stripUsage: true })
@@ -133,7 +93,7 @@ const upstreamBody = (incoming: Incoming, traced: boolean): { readonly body: unk
 /** The client's response, and the failure the spans must record (an upstream error status or an unreachable upstream). */
 interface Forwarded {
   readonly response: HttpServerResponse.HttpServerResponse
-  readonly failure: Option.Option<UpstreamStatusError | Provider.UpstreamError>
+  readonly failure: Option.Option<UpstreamStatusError | Upstream.UpstreamError>
 }
 
 /**
@@ -161,7 +121,7 @@ const forward = (
       headers: incoming.headers,
       traceparent: Option.getOrUndefined(Option.map(traced, (t) => t.span.traceparent))
     }).pipe(Effect.onError((cause) => close(Exit.failCause(cause))))
-    const headers = Provider.replyHeaders(reply.headers)
+    const headers = Upstream.replyHeaders(reply.headers)
 
     if (reply.status >= 400) {
       const bytes = yield* collect(reply.body)
@@ -206,16 +166,16 @@ const tracedForward = (incoming: Incoming) =>
       GatewaySpan.layer(target.endpoint, {
         payload: incoming.body,
         headers: incoming.headers,
-        messageFormat: withApi(incoming.dialect, (api) => api.messageFormat),
+        messageFormat: incoming.dialect.messageFormat,
         metadata,
-        requestType: requestTypes[incoming.dialect],
+        requestType: incoming.dialect.requestType,
         replay: gateway.replay
       }),
       requestScope
     )
     const gatewaySpan = Context.get(context, GatewaySpan.GatewaySpan)
     const providerScope = yield* Scope.fork(requestScope, ExecutionStrategy.sequential)
-    const span = yield* withApi(incoming.dialect, (api): Effect.Effect<ProviderSpan.ProviderSpan<unknown>, never, Scope.Scope> =>
+    const span = yield* incoming.dialect.use((api): Effect.Effect<ProviderSpan.ProviderSpan<unknown>, never, Scope.Scope> =>
       ProviderSpan.start({
         api,
         provider: target.provider.kind,
@@ -264,7 +224,7 @@ type Target = (body: Record<string, unknown>) => Effect.Effect<{ readonly endpoi
  * One passthrough route: authenticate, read the JSON body, find the endpoint, forward (traced unless the
  * endpoint's `usageTracking` is off).
  */
-const passthrough = (dialect: Provider.Dialect, targetOf: Target) =>
+const passthrough = (dialect: Dialect.Dialect, targetOf: Target) =>
   logged(Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const gateway = yield* Gateway
@@ -283,8 +243,8 @@ const passthrough = (dialect: Provider.Dialect, targetOf: Target) =>
     if (target === undefined) {
       return { endpoint, response: errorResponse(dialect, 404, "not_found_error", `no endpoint named ${JSON.stringify(endpoint)}`) }
     }
-    if (target.provider.kind !== "echo" && target.provider.kind !== kindOf[dialect]) {
-      const message = `endpoint ${JSON.stringify(endpoint)} serves the ${target.provider.kind} API, not ${kindOf[dialect]}`
+    if (target.provider.kind !== "echo" && target.provider.kind !== dialect.kind) {
+      const message = `endpoint ${JSON.stringify(endpoint)} serves the ${target.provider.kind} API, not ${dialect.kind}`
       return { endpoint, response: errorResponse(dialect, 400, "invalid_request_error", message) }
     }
     const incoming: Incoming = { dialect, target, body: body.value, stream, headers, identity: identity.value }
@@ -304,18 +264,19 @@ const geminiTarget = Effect.map(HttpRouter.params, (params) => {
   return colon === -1 ? { endpoint: segment, method: "" } : { endpoint: segment.slice(0, colon), method: segment.slice(colon + 1) }
 })
 
-const gemini = Effect.flatMap(geminiTarget, ({ method }) =>
-  method === "generateContent" || method === "streamGenerateContent"
-    ? passthrough("gemini.generateContent", () =>
-      Effect.map(geminiTarget, (t) => ({ endpoint: t.endpoint, stream: method === "streamGenerateContent" })))
-    : Effect.succeed(errorResponse("gemini.generateContent", 404, "not_found", `unknown method ${JSON.stringify(method)}`)))
+const gemini = Effect.flatMap(geminiTarget, ({ method }) => {
+  const found = Dialect.byGeminiMethod(method)
+  return found === undefined
+    ? Effect.succeed(errorResponse(Dialect.dialects["gemini.generateContent"], 404, "not_found", `unknown method ${JSON.stringify(method)}`))
+    : passthrough(found.dialect, () => Effect.map(geminiTarget, (t) => ({ endpoint: t.endpoint, stream: found.stream })))
+})
 
 const authorised = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const gateway = yield* Gateway
     return Option.isNone(gateway.authenticate(request.headers))
-      ? errorResponse("api", 401, "authentication_error", "missing or unknown gateway key")
+      ? errorResponse(undefined, 401, "authentication_error", "missing or unknown gateway key")
       : yield* handler
   })
 
@@ -333,7 +294,7 @@ const getTrace = authorised(Effect.gen(function*() {
   const { traceId } = yield* HttpRouter.params
   const trace = yield* store.getTrace(traceId ?? "")
   return Option.match(trace, {
-    onNone: () => errorResponse("api", 404, "not_found", `no trace ${JSON.stringify(traceId)}`),
+    onNone: () => errorResponse(undefined, 404, "not_found", `no trace ${JSON.stringify(traceId)}`),
     onSome: (t) => HttpServerResponse.unsafeJson(t)
   })
 }))
@@ -345,11 +306,11 @@ const getTrace = authorised(Effect.gen(function*() {
  * @since 0.1.0
  * @category routers
  */
-export const router = HttpRouter.empty.pipe(
-  HttpRouter.post("/gateway/openai/v1/chat/completions", passthrough("openai.chat", fromBody)),
-  HttpRouter.post("/gateway/openai/v1/responses", passthrough("openai.responses", fromBody)),
-  HttpRouter.post("/gateway/anthropic/v1/messages", passthrough("anthropic.messages", fromBody)),
-  HttpRouter.post("/gateway/gemini/v1beta/models/:target", gemini),
-  HttpRouter.get("/api/traces", searchTraces),
-  HttpRouter.get("/api/traces/:traceId", getTrace)
-)
+export const router = HttpRouter.fromIterable([
+  ...Dialect.all.filter((dialect) => dialect.modelInBody).map((dialect) =>
+    HttpRouter.makeRoute("POST", dialect.route, passthrough(dialect, fromBody))
+  ),
+  HttpRouter.makeRoute("POST", Dialect.dialects["gemini.generateContent"].route, gemini),
+  HttpRouter.makeRoute("GET", "/api/traces", searchTraces),
+  HttpRouter.makeRoute("GET", "/api/traces/:traceId", getTrace)
+])

@@ -11,7 +11,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Layer from "effect/Layer"
 import { createServer } from "node:http"
 import * as Telemetry from "../tracing/Telemetry.js"
-import type * as Config from "./Config.js"
+import type * as GatewayConfig from "./GatewayConfig.js"
 import * as Gateway from "./Gateway.js"
 import * as Routes from "./Routes.js"
 
@@ -25,7 +25,7 @@ import * as Routes from "./Routes.js"
  * @since 0.1.0
  * @category layers
  */
-export const layer = (config: Config.Config) =>
+export const layer = (config: GatewayConfig.Config) =>
   Routes.router.pipe(
     HttpServer.serve(),
     HttpServer.withLogAddress,

@@ -10,10 +10,10 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Config from "./Config.js"
+import * as GatewayConfig from "./GatewayConfig.js"
 import * as Server from "./Server.js"
 
-const program = Config.load({ argv: process.argv.slice(2), env: process.env }).pipe(
+const program = GatewayConfig.load({ argv: process.argv.slice(2), env: process.env }).pipe(
   Effect.flatMap((config) => Layer.launch(Server.layer(config))),
   Effect.catchTag("ConfigError", (error) =>
     Console.error(`effect-llm-trace gateway: ${error.message}`).pipe(

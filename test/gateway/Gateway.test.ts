@@ -10,7 +10,7 @@ import * as AnthropicMessages from "../../src/providers/AnthropicMessages.js"
 import * as GeminiGenerateContent from "../../src/providers/GeminiGenerateContent.js"
 import * as OpenAiChat from "../../src/providers/OpenAiChat.js"
 import * as OpenAiResponses from "../../src/providers/OpenAiResponses.js"
-import * as Config from "../../src/gateway/Config.js"
+import * as GatewayConfig from "../../src/gateway/GatewayConfig.js"
 import * as Server from "../../src/gateway/Server.js"
 import * as Attributes from "../../src/tracing/Attributes.js"
 import type { StoredSpan, Trace, TraceSummary } from "../../src/tracing/TraceStore.js"
@@ -56,7 +56,7 @@ const withGateway = <A, E>(
 ) =>
   Effect.scoped(Effect.gen(function*() {
     const upstream = yield* Upstreams.start(replies)
-    const config = Schema.decodeUnknownSync(Config.Config)({ server: { port: 0 }, ...configure(upstream) })
+    const config = Schema.decodeUnknownSync(GatewayConfig.Config)({ server: { port: 0 }, ...configure(upstream) })
     const context = yield* Layer.build(Server.layer(config))
     const address = Context.get(context, HttpServer.HttpServer).address
     assert(address._tag === "TcpAddress")

@@ -11,7 +11,8 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import * as Echo from "../../src/providers/Echo.js"
+import type * as Dialect from "../../src/gateway/Dialect.js"
+import * as Echo from "../../src/gateway/Echo.js"
 
 /** One request the server received. */
 export interface Received {
@@ -35,7 +36,7 @@ export interface EchoServerOptions extends Echo.Options {
 }
 
 interface Route {
-  readonly dialect: Echo.Dialect
+  readonly dialect: Dialect.Id
   /** From the URL (Gemini); otherwise the body's `model`. */
   readonly model?: string
   /** From the URL (Gemini); otherwise the body's `stream`. */

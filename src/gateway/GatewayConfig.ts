@@ -24,6 +24,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as IssuePath from "../internal/issuePath.js"
+import * as Dialect from "./Dialect.js"
 
 /**
  * Why the config could not be loaded. `message` is one paragraph for a human, naming the file and the field;
@@ -71,8 +73,8 @@ const NonEmpty = Schema.String.pipe(Schema.minLength(1)).annotations(expected("a
  * @since 0.1.0
  * @category schemas
  */
-export const ProviderKind = Schema.Literal("openai", "anthropic", "gemini", "echo").annotations(
-  expected(`"openai" | "anthropic" | "gemini" | "echo"`)
+export const ProviderKind = Schema.Literal(...Dialect.kinds).annotations(
+  expected(Dialect.kinds.map((kind) => JSON.stringify(kind)).join(" | "))
 )
 
 const Port = Schema.Int.pipe(Schema.between(0, 65535)).annotations(expected("an integer port from 0 to 65535"))
@@ -244,18 +246,8 @@ export type Encoded = Schema.Schema.Encoded<typeof Config>
 // Error messages
 // ---------------------------------------------------------------------------------------------------------------
 
-const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/
-
-/** `["endpoints", 0, "provider", "kind"]` → `endpoints[0].provider.kind`. */
-const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
-  let out = ""
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`
-    else if (typeof key === "string" && identifier.test(key)) out += out === "" ? key : `.${key}`
-    else out += `[${JSON.stringify(String(key))}]`
-  }
-  return out === "" ? "(top level)" : out
-}
+/** The field path of an issue; `(top level)` for the document itself. */
+const formatPath = (path: ReadonlyArray<PropertyKey>): string => IssuePath.formatPath(path) || "(top level)"
 
 /**
  * Built-in messages appear where an annotation cannot reach: a struct with defaults is a transformation, and its

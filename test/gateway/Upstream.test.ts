@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Provider from "../../src/providers/Provider.js"
+import * as Upstream from "../../src/gateway/Upstream.js"
 
-describe("Provider headers", () => {
+describe("Upstream headers", () => {
   it("forwards the client's ordinary headers and drops transport, credentials, cookies and trace context", () => {
-    const forwarded = Provider.forwardHeaders({
+    const forwarded = Upstream.forwardHeaders({
       "Content-Type": "application/json",
       "User-Agent": "OpenAI/JS 6.49.0",
       "anthropic-version": "2023-06-01",
@@ -37,7 +37,7 @@ describe("Provider headers", () => {
   })
 
   it("replies keep content headers but not length, encoding, cookies or hop-by-hop headers", () => {
-    expect(Provider.replyHeaders({
+    expect(Upstream.replyHeaders({
       "content-type": "text/event-stream",
       "Content-Length": "10",
       "content-encoding": "gzip",

@@ -16,19 +16,12 @@ import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-
-/**
- * The wire APIs Echo speaks.
- *
- * @since 0.1.0
- * @category models
- */
-export type Dialect = "openai.chat" | "openai.responses" | "anthropic.messages" | "gemini.generateContent"
+import * as IssuePath from "../internal/issuePath.js"
+import * as Dialect from "./Dialect.js"
 
 /**
  * @since 0.1.0
@@ -157,7 +150,7 @@ interface Message {
 }
 
 /** Every message of the prompt (system/instructions as non-user messages), per dialect. */
-const messagesOf = (dialect: Dialect, body: unknown): Either.Either<ReadonlyArray<Message>, ParseResult.ParseError> => {
+const messagesOf = (dialect: Dialect.Id, body: unknown): Either.Either<ReadonlyArray<Message>, ParseResult.ParseError> => {
   switch (dialect) {
     case "openai.chat":
       return Either.map(decode(ChatRequest, body), (r) => r.messages.map((m) => ({ user: m.role === "user", texts: texts(m.content) })))
@@ -189,13 +182,10 @@ const geminiTexts = (content: typeof GeminiContent.Type): ReadonlyArray<string> 
 
 const decode = <A, I>(schema: Schema.Schema<A, I>, body: unknown) => Schema.decodeUnknownEither(schema)(body)
 
-const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join("")
-
 const describe = (error: ParseResult.ParseError): string => {
   const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
   if (issue === undefined) return "invalid request body"
-  const where = issue.path.length === 0 ? "request body" : formatPath(issue.path)
+  const where = IssuePath.formatPath(issue.path) || "request body"
   return `${where}: ${issue.message}`
 }
 
@@ -206,7 +196,7 @@ const describe = (error: ParseResult.ParseError): string => {
  * @since 0.1.0
  * @category reading
  */
-export const readPrompt = (dialect: Dialect, body: unknown): Either.Either<Prompt, InvalidRequest> =>
+export const readPrompt = (dialect: Dialect.Id, body: unknown): Either.Either<Prompt, InvalidRequest> =>
   Either.flatMap(
     Either.mapLeft(messagesOf(dialect, body), (error) => new InvalidRequest({ message: describe(error) })),
     (messages) => {
@@ -221,15 +211,6 @@ export const readPrompt = (dialect: Dialect, body: unknown): Either.Either<Promp
         : Either.right({ lastUserText: last.texts.join("\n"), inputTokens })
     }
   )
-
-/**
- * The text Echo answers with: the last user message. None when the request is not valid for the dialect.
- *
- * @since 0.1.0
- * @category reading
- */
-export const lastUserText = (dialect: Dialect, body: unknown): Option.Option<string> =>
-  Either.getRight(Either.map(readPrompt(dialect, body), (prompt) => prompt.lastUserText))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Rendering
@@ -469,47 +450,26 @@ const sseReply = (script: Script, delay: Duration.DurationInput | undefined): Re
   }
 }
 
-const openAiErrorTypes: Record<number, string> = { 400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error", 429: "rate_limit_exceeded", 500: "server_error" }
-const anthropicErrorTypes: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error", 500: "api_error" }
-const geminiStatuses: Record<number, string> = { 400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL" }
-
 /**
- * An error in the dialect's native JSON shape (OpenAI `{ error: { message, type, param, code } }`, Anthropic
- * `{ type: "error", error: { type, message } }`, Gemini `{ error: { code, message, status } }`).
+ * An error in the dialect's native JSON shape (see `Dialect.errorBody`).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const errorReply = (dialect: Dialect, status: number, message: string): Reply => {
-  switch (dialect) {
-    case "openai.chat":
-    case "openai.responses":
-      return jsonReply(status, { error: { message, type: openAiErrorTypes[status] ?? "api_error", param: null, code: null } })
-    case "anthropic.messages":
-      return jsonReply(status, { type: "error", error: { type: anthropicErrorTypes[status] ?? "api_error", message } })
-    case "gemini.generateContent":
-      return jsonReply(status, { error: { code: status, message, status: geminiStatuses[status] ?? "UNKNOWN" } })
-  }
-}
-
-const idPrefix: Record<Dialect, string> = {
-  "openai.chat": "chatcmpl-echo",
-  "openai.responses": "resp_echo",
-  "anthropic.messages": "msg_echo",
-  "gemini.generateContent": "echo"
-}
+export const errorReply = (dialect: Dialect.Id, status: number, message: string): Reply =>
+  jsonReply(status, Dialect.errorBody(Dialect.dialects[dialect], status, message))
 
 let replies = 0
 
 /** Unique per reply (a process-wide counter) and not guessable across restarts (a random suffix). */
-const nextId = (dialect: Dialect) =>
+const nextId = (dialect: Dialect.Id) =>
   Effect.zipWith(
     Effect.sync(() => ++replies),
     Random.nextIntBetween(0, 36 ** 6),
-    (n, r) => `${idPrefix[dialect]}${n.toString(36).padStart(4, "0")}${r.toString(36).padStart(6, "0")}`
+    (n, r) => `${Dialect.dialects[dialect].echoIdPrefix}${n.toString(36).padStart(4, "0")}${r.toString(36).padStart(6, "0")}`
   )
 
-const render = (dialect: Dialect, t: Turn, stream: boolean, delay: Duration.DurationInput | undefined): Reply => {
+const render = (dialect: Dialect.Id, t: Turn, stream: boolean, delay: Duration.DurationInput | undefined): Reply => {
   switch (dialect) {
     case "openai.chat":
       return stream ? sseReply(chatScript(t), delay) : jsonReply(200, chatJson(t))
@@ -529,7 +489,7 @@ const render = (dialect: Dialect, t: Turn, stream: boolean, delay: Duration.Dura
  * @since 0.1.0
  * @category constructors
  */
-export const respond = (dialect: Dialect, request: Request, options?: Options): Effect.Effect<Reply> =>
+export const respond = (dialect: Dialect.Id, request: Request, options?: Options): Effect.Effect<Reply> =>
   Either.match(readPrompt(dialect, request.body), {
     onLeft: (error) => Effect.succeed(errorReply(dialect, 400, error.message)),
     onRight: (prompt) =>

@@ -1,5 +1,5 @@
 /**
- * A provider: where and how the gateway calls an upstream API. HTTP providers (OpenAI, Anthropic, Gemini) go
+ * Upstream providers: where and how the gateway calls an upstream API. HTTP providers (OpenAI, Anthropic, Gemini) go
  * through `@effect/platform` `HttpClient`; `echo` answers in process (see `Echo`).
  *
  * The upstream request carries the client's body and its non-sensitive headers, the provider's own credential
@@ -21,21 +21,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type * as Headers from "../internal/headers.js"
+import * as Dialect from "./Dialect.js"
 import * as Echo from "./Echo.js"
-
-/**
- * The four wire APIs the gateway passes through.
- *
- * @since 0.1.0
- * @category models
- */
-export type Dialect = "openai.chat" | "openai.responses" | "anthropic.messages" | "gemini.generateContent"
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type Kind = "openai" | "anthropic" | "gemini" | "echo"
 
 /**
  * A provider's settings (the `provider` object of an endpoint in the gateway config).
@@ -44,7 +31,7 @@ export type Kind = "openai" | "anthropic" | "gemini" | "echo"
  * @category models
  */
 export interface Settings {
-  readonly kind: Kind
+  readonly kind: Dialect.Kind
   /** The upstream model; default: the endpoint's name. */
   readonly model?: string | undefined
   /** The API base URL, e.g. `https://api.openai.com/v1`. */
@@ -62,7 +49,7 @@ export interface Settings {
  * @category models
  */
 export interface Call {
-  readonly dialect: Dialect
+  readonly dialect: Dialect.Dialect
   /** The JSON body to send (for OpenAI and Anthropic its `model` is already the upstream model). */
   readonly body: unknown
   readonly stream: boolean
@@ -112,16 +99,10 @@ export class UpstreamError extends Data.TaggedError("UpstreamError")<{
  * @category models
  */
 export interface Provider {
-  readonly kind: Kind
+  readonly kind: Dialect.Kind
   /** `server.address` / `server.port` of the upstream, for spans. */
   readonly server: { readonly address: string; readonly port?: number | undefined }
   readonly call: (call: Call) => Effect.Effect<Reply, UpstreamError>
-}
-
-const defaults: Record<Exclude<Kind, "echo">, { readonly baseUrl: string; readonly apiKeyEnv: string }> = {
-  openai: { baseUrl: "https://api.openai.com/v1", apiKeyEnv: "OPENAI_API_KEY" },
-  anthropic: { baseUrl: "https://api.anthropic.com/v1", apiKeyEnv: "ANTHROPIC_API_KEY" },
-  gemini: { baseUrl: "https://generativelanguage.googleapis.com/v1beta", apiKeyEnv: "GEMINI_API_KEY" }
 }
 
 const hopByHop: ReadonlySet<string> = new Set([
@@ -178,49 +159,28 @@ export const replyHeaders = (headers: Readonly<Record<string, string>>): Record<
   return out
 }
 
-const path = (dialect: Dialect, model: string, stream: boolean): string => {
-  switch (dialect) {
-    case "openai.chat":
-      return "/chat/completions"
-    case "openai.responses":
-      return "/responses"
-    case "anthropic.messages":
-      return "/messages"
-    case "gemini.generateContent":
-      return `/models/${encodeURIComponent(model)}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`
-  }
-}
-
-const authHeader = (kind: Exclude<Kind, "echo">, key: Redacted.Redacted): Record<string, string> => {
-  const value = Redacted.value(key)
-  switch (kind) {
-    case "openai":
-      return { authorization: `Bearer ${value}` }
-    case "anthropic":
-      return { "x-api-key": value }
-    case "gemini":
-      return { "x-goog-api-key": value }
-  }
-}
-
 const serverOf = (url: URL): Provider["server"] => ({
   address: url.hostname,
   port: url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port)
 })
 
-const httpProvider = (kind: Exclude<Kind, "echo">, settings: Settings) =>
+const httpProvider = (kind: Dialect.HttpKind, settings: Settings) =>
   Effect.gen(function*() {
-    const baseUrl = (settings.baseUrl ?? defaults[kind].baseUrl).replace(/\/+$/, "")
-    const apiKey = yield* Config.option(Config.redacted(settings.apiKeyEnv ?? defaults[kind].apiKeyEnv)).pipe(
+    const defaults = Dialect.providers[kind]
+    const baseUrl = (settings.baseUrl ?? defaults.baseUrl).replace(/\/+$/, "")
+    const apiKey = yield* Config.option(Config.redacted(settings.apiKeyEnv ?? defaults.apiKeyEnv)).pipe(
       Effect.orElseSucceed(() => Option.none<Redacted.Redacted>())
     )
     // Our spans wrap the call; the platform's client span would record `url.full` (Gemini puts keys in URLs).
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const call = (call: Call): Effect.Effect<Reply, UpstreamError> => {
-      const url = baseUrl + path(call.dialect, call.model, call.stream)
+      const url = baseUrl + call.dialect.upstreamPath(call.model, call.stream)
       const request = HttpClientRequest.post(url).pipe(
         HttpClientRequest.setHeaders(forwardHeaders(call.headers)),
-        HttpClientRequest.setHeaders(Option.match(apiKey, { onNone: () => ({}), onSome: (key) => authHeader(kind, key) })),
+        HttpClientRequest.setHeaders(Option.match(apiKey, {
+          onNone: () => ({}),
+          onSome: (key) => Object.fromEntries([defaults.authHeader(Redacted.value(key))])
+        })),
         HttpClientRequest.setHeaders(call.traceparent === undefined ? {} : { traceparent: call.traceparent }),
         HttpClientRequest.setBody(HttpBody.text(JSON.stringify(call.body), "application/json"))
       )
@@ -241,7 +201,8 @@ const echoProvider = (settings: Settings): Provider => {
   return {
     kind: "echo",
     server: { address: "echo.local" },
-    call: (call) => Echo.respond(call.dialect, { body: call.body, stream: call.stream, model: call.model }, delay === undefined ? {} : { delay })
+    call: (call) =>
+      Echo.respond(call.dialect.id, { body: call.body, stream: call.stream, model: call.model }, delay === undefined ? {} : { delay })
   }
 }
 

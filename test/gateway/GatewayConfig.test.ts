@@ -3,7 +3,7 @@ import { Effect, Either, FastCheck, Schema } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import * as Config from "../../src/gateway/Config.js"
+import * as GatewayConfig from "../../src/gateway/GatewayConfig.js"
 
 const dir = mkdtempSync(join(tmpdir(), "gateway-config-test-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -19,12 +19,12 @@ const file = (content: unknown): string => {
 const minimal = { endpoints: [{ name: "chat", provider: { kind: "openai" } }] }
 
 const decodeError = (input: unknown): string => {
-  const result = Config.decode(input)
+  const result = GatewayConfig.decode(input)
   if (Either.isRight(result)) throw new Error(`expected an error for ${JSON.stringify(input)}`)
   return result.left
 }
 
-const loadError = (options: Config.LoadOptions) => Effect.flip(Config.load(options))
+const loadError = (options: GatewayConfig.LoadOptions) => Effect.flip(GatewayConfig.load(options))
 
 /** No stack frames, no multi-line dumps: one paragraph. */
 const expectHumanMessage = (message: string) => {
@@ -33,7 +33,7 @@ const expectHumanMessage = (message: string) => {
 
 describe("Config schema", () => {
   it("applies the defaults", () => {
-    const config = Either.getOrThrow(Config.decode(minimal))
+    const config = Either.getOrThrow(GatewayConfig.decode(minimal))
     expect(config).toEqual({
       server: { host: "127.0.0.1", port: 8080 },
       replay: "always",
@@ -53,16 +53,16 @@ describe("Config schema", () => {
         { name: "slow-echo", provider: { kind: "echo", delayMs: 25 } }
       ]
     }
-    const config = Either.getOrThrow(Config.decode(input))
+    const config = Either.getOrThrow(GatewayConfig.decode(input))
     expect(config).toEqual({ ...input, endpoints: [input.endpoints[0], { ...input.endpoints[1], id: "slow-echo", usageTracking: true }] })
   })
 
   it("defaultConfig: one echo endpoint on 127.0.0.1:8080, and it round-trips through the Schema", () => {
-    expect(Config.defaultConfig.server).toEqual({ host: "127.0.0.1", port: 8080 })
-    expect(Config.defaultConfig.replay).toBe("always")
-    expect(Config.defaultConfig.endpoints).toEqual([{ name: "echo", id: "echo", usageTracking: true, provider: { kind: "echo" } }])
-    const encoded = Schema.encodeSync(Config.Config)(Config.defaultConfig)
-    expect(Either.getOrThrow(Config.decode(JSON.parse(JSON.stringify(encoded))))).toEqual(Config.defaultConfig)
+    expect(GatewayConfig.defaultConfig.server).toEqual({ host: "127.0.0.1", port: 8080 })
+    expect(GatewayConfig.defaultConfig.replay).toBe("always")
+    expect(GatewayConfig.defaultConfig.endpoints).toEqual([{ name: "echo", id: "echo", usageTracking: true, provider: { kind: "echo" } }])
+    const encoded = Schema.encodeSync(GatewayConfig.Config)(GatewayConfig.defaultConfig)
+    expect(Either.getOrThrow(GatewayConfig.decode(JSON.parse(JSON.stringify(encoded))))).toEqual(GatewayConfig.defaultConfig)
   })
 
   const withEndpoint = (endpoint: Record<string, unknown>) => ({ endpoints: [{ name: "a", provider: { kind: "echo" } }, endpoint] })
@@ -151,18 +151,18 @@ describe("Config schema", () => {
   })
 })
 
-describe("Config.load", () => {
+describe("GatewayConfig.load", () => {
   it.effect("no file: the embedded default config", () =>
     Effect.gen(function*() {
-      expect(yield* Config.load({ argv: [], env: {} })).toEqual(Config.defaultConfig)
-      expect(yield* Config.load({ argv: [], env: { GATEWAY_CONFIG: "" } })).toEqual(Config.defaultConfig)
+      expect(yield* GatewayConfig.load({ argv: [], env: {} })).toEqual(GatewayConfig.defaultConfig)
+      expect(yield* GatewayConfig.load({ argv: [], env: { GATEWAY_CONFIG: "" } })).toEqual(GatewayConfig.defaultConfig)
     }))
 
   it.effect("--config <file>, --config=<file> and GATEWAY_CONFIG", () =>
     Effect.gen(function*() {
       const path = file({ ...minimal, server: { port: 1234 } })
       for (const options of [{ argv: ["--config", path], env: {} }, { argv: [`--config=${path}`], env: {} }, { argv: [], env: { GATEWAY_CONFIG: path } }]) {
-        const config = yield* Config.load(options)
+        const config = yield* GatewayConfig.load(options)
         expect(config.server.port).toBe(1234)
         expect(config.endpoints.map((e) => e.name)).toEqual(["chat"])
       }
@@ -172,20 +172,20 @@ describe("Config.load", () => {
     Effect.gen(function*() {
       const fromArg = file({ endpoints: [{ name: "from-arg", provider: { kind: "echo" } }] })
       const fromEnv = file({ endpoints: [{ name: "from-env", provider: { kind: "echo" } }] })
-      const config = yield* Config.load({ argv: ["--other", "x", "--config", fromArg], env: { GATEWAY_CONFIG: fromEnv } })
+      const config = yield* GatewayConfig.load({ argv: ["--other", "x", "--config", fromArg], env: { GATEWAY_CONFIG: fromEnv } })
       expect(config.endpoints.map((e) => e.name)).toEqual(["from-arg"])
       // GATEWAY_CONFIG is not even read when --config is given: a missing env file is no error.
-      const ignored = yield* Config.load({ argv: ["--config", fromArg], env: { GATEWAY_CONFIG: join(dir, "missing.json") } })
+      const ignored = yield* GatewayConfig.load({ argv: ["--config", fromArg], env: { GATEWAY_CONFIG: join(dir, "missing.json") } })
       expect(ignored.endpoints.map((e) => e.name)).toEqual(["from-arg"])
     }))
 
   it.effect("PORT overrides the port, of a file or of the default", () =>
     Effect.gen(function*() {
       const path = file({ ...minimal, server: { host: "0.0.0.0", port: 1234 } })
-      const config = yield* Config.load({ argv: ["--config", path], env: { PORT: "9090" } })
+      const config = yield* GatewayConfig.load({ argv: ["--config", path], env: { PORT: "9090" } })
       expect(config.server).toEqual({ host: "0.0.0.0", port: 9090 })
-      expect((yield* Config.load({ argv: [], env: { PORT: "0" } })).server.port).toBe(0)
-      expect((yield* Config.load({ argv: [], env: { PORT: "" } })).server.port).toBe(8080)
+      expect((yield* GatewayConfig.load({ argv: [], env: { PORT: "0" } })).server.port).toBe(0)
+      expect((yield* GatewayConfig.load({ argv: [], env: { PORT: "" } })).server.port).toBe(8080)
     }))
 
   it.effect("a bad PORT is a ConfigError naming PORT", () =>
