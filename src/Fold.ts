@@ -16,6 +16,7 @@ import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
+import * as Observe from "./internal/observe.js"
 
 /**
  * `initial()` makes a fresh state per run; `step` may mutate and return it (state never escapes a run);
@@ -145,21 +146,16 @@ export const tap: {
   Stream.suspend(() => {
     const runner = makeRunner(fold)
     let completed = false
-    return self.pipe(
-      Stream.mapChunks((chunk) => {
-        runner.feed(chunk)
-        return chunk
-      }),
-      Stream.onEnd(Effect.sync(() => {
+    const observed = Observe.observe(self, () => ({
+      chunk: runner.feed,
+      end: () => {
         completed = true
-      })),
-      Stream.ensuringWith((exit) =>
-        Effect.fiberIdWith((fiberId) => {
-          const result = runner.result()
-          return onDone({ result, exit: normaliseExit(exit, completed, fiberId), error: runner.error() })
-        })
-      )
-    )
+      }
+    }))
+    return Stream.ensuringWith(observed, (exit) =>
+      Effect.fiberIdWith((fiberId) =>
+        onDone({ result: runner.result(), exit: normaliseExit(exit, completed, fiberId), error: runner.error() })
+      ))
   }))
 
 /** One run of a fold that never throws: the first exception stops folding and is kept as a `FoldError`. */

@@ -20,6 +20,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { Readable } from "node:stream"
 import * as IssuePath from "../internal/issuePath.js"
 import * as Dialect from "./Dialect.js"
 
@@ -45,7 +46,9 @@ export interface Options {
 }
 
 /**
- * A reply as an HTTP upstream would give it.
+ * A reply as an HTTP upstream would give it: status, headers and the body in the pieces it is written in (one
+ * SSE event per piece when streaming; one piece for a JSON body). Render it with {@link body} (an Effect Stream)
+ * or {@link readable} (a Node stream, what the gateway serves).
  *
  * @since 0.1.0
  * @category models
@@ -53,7 +56,9 @@ export interface Options {
 export interface Reply {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
-  readonly body: Stream.Stream<Uint8Array>
+  readonly pieces: ReadonlyArray<string>
+  /** Pieces `[start, end)` are the streamed words: each follows a pause of `Options.delay`, when one is set. */
+  readonly words: readonly [start: number, end: number]
 }
 
 /**
@@ -432,23 +437,48 @@ const encoder = new TextEncoder()
 const jsonReply = (status: number, body: unknown): Reply => ({
   status,
   headers: { "content-type": "application/json" },
-  body: Stream.succeed(encoder.encode(JSON.stringify(body)))
+  pieces: [JSON.stringify(body)],
+  words: [0, 0]
 })
 
-const sseReply = (script: Script, delay: Duration.DurationInput | undefined): Reply => {
-  const words = delay === undefined
-    ? Stream.fromIterable(script.words)
-    : Stream.fromIterable(script.words).pipe(Stream.mapEffect((word) => Effect.as(Effect.sleep(delay), word)))
-  return {
-    status: 200,
-    headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
-    body: Stream.fromIterable(script.head).pipe(
-      Stream.concat(words),
-      Stream.concat(Stream.fromIterable(script.tail)),
-      Stream.map((event) => encoder.encode(event))
-    )
-  }
+const sseReply = (script: Script): Reply => ({
+  status: 200,
+  headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+  pieces: [...script.head, ...script.words, ...script.tail],
+  words: [script.head.length, script.head.length + script.words.length]
+})
+
+const isWord = (reply: Reply, index: number): boolean => index >= reply.words[0] && index < reply.words[1]
+
+/**
+ * The reply's body as an Effect Stream of UTF-8 bytes, one element per piece, pausing before each word when
+ * `options.delay` is set.
+ *
+ * @since 0.2.0
+ * @category rendering
+ */
+export const body = (reply: Reply, options?: Options): Stream.Stream<Uint8Array> => {
+  const delay = options?.delay
+  const pieces = Stream.fromIterable(reply.pieces.map((piece, index) => [piece, index] as const))
+  const paced = delay === undefined
+    ? pieces
+    : pieces.pipe(Stream.mapEffect(([piece, index]) => isWord(reply, index) ? Effect.as(Effect.sleep(delay), [piece, index] as const) : Effect.succeed([piece, index] as const)))
+  return paced.pipe(Stream.map(([piece]) => encoder.encode(piece)))
 }
+
+/**
+ * The reply's body as a Node `Readable` (what the gateway pipes to its client), pausing `delayMs` before each word.
+ *
+ * @since 0.2.0
+ * @category rendering
+ */
+export const readable = (reply: Reply, delayMs = 0): Readable =>
+  Readable.from((async function*() {
+    for (let index = 0; index < reply.pieces.length; index++) {
+      if (delayMs > 0 && isWord(reply, index)) await new Promise((resolve) => setTimeout(resolve, delayMs))
+      yield Buffer.from(reply.pieces[index]!, "utf8")
+    }
+  })(), { objectMode: false })
 
 /**
  * An error in the dialect's native JSON shape (see `Dialect.errorBody`).
@@ -469,16 +499,16 @@ const nextId = (dialect: Dialect.Id) =>
     (n, r) => `${Dialect.dialects[dialect].echoIdPrefix}${n.toString(36).padStart(4, "0")}${r.toString(36).padStart(6, "0")}`
   )
 
-const render = (dialect: Dialect.Id, t: Turn, stream: boolean, delay: Duration.DurationInput | undefined): Reply => {
+const render = (dialect: Dialect.Id, t: Turn, stream: boolean): Reply => {
   switch (dialect) {
     case "openai.chat":
-      return stream ? sseReply(chatScript(t), delay) : jsonReply(200, chatJson(t))
+      return stream ? sseReply(chatScript(t)) : jsonReply(200, chatJson(t))
     case "openai.responses":
-      return stream ? sseReply(responsesScript(t), delay) : jsonReply(200, response(t, true))
+      return stream ? sseReply(responsesScript(t)) : jsonReply(200, response(t, true))
     case "anthropic.messages":
-      return stream ? sseReply(anthropicScript(t), delay) : jsonReply(200, anthropicJson(t))
+      return stream ? sseReply(anthropicScript(t)) : jsonReply(200, anthropicJson(t))
     case "gemini.generateContent":
-      return stream ? sseReply(geminiScript(t), delay) : jsonReply(200, geminiChunk(t, t.text, t.outputTokens, true))
+      return stream ? sseReply(geminiScript(t)) : jsonReply(200, geminiChunk(t, t.text, t.outputTokens, true))
   }
 }
 
@@ -489,7 +519,7 @@ const render = (dialect: Dialect.Id, t: Turn, stream: boolean, delay: Duration.D
  * @since 0.1.0
  * @category constructors
  */
-export const respond = (dialect: Dialect.Id, request: Request, options?: Options): Effect.Effect<Reply> =>
+export const respond = (dialect: Dialect.Id, request: Request): Effect.Effect<Reply> =>
   Either.match(readPrompt(dialect, request.body), {
     onLeft: (error) => Effect.succeed(errorReply(dialect, 400, error.message)),
     onRight: (prompt) =>
@@ -506,6 +536,6 @@ export const respond = (dialect: Dialect.Id, request: Request, options?: Options
           outputTokens: countTokens(prompt.lastUserText),
           body: request.body
         }
-        return render(dialect, turn, request.stream, options?.delay)
+        return render(dialect, turn, request.stream)
       })
   })

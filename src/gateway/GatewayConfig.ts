@@ -115,6 +115,21 @@ export const ProviderSettings = Schema.Struct({
   delayMs: Schema.optionalWith(Count("a non-negative integer number of milliseconds", 0), { exact: true })
 }).annotations(expectedShape("an object with a \"kind\""))
 
+const Millis = Count("a non-negative integer number of milliseconds", 0)
+
+/**
+ * Upstream timeouts in milliseconds: to connect, to receive the response headers, and between two body chunks.
+ * Each is optional: an endpoint's override the server's, the server's override the defaults (10 s, 300 s, 300 s).
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const Timeouts = Schema.Struct({
+  connectMs: Schema.optionalWith(Millis, { exact: true }),
+  headersMs: Schema.optionalWith(Millis, { exact: true }),
+  idleMs: Schema.optionalWith(Millis, { exact: true })
+}).annotations(expectedShape("an object with \"connectMs\", \"headersMs\" or \"idleMs\""))
+
 const EndpointFields = Schema.Struct({
   name: EndpointName,
   id: Schema.optionalWith(NonEmpty, { exact: true }),
@@ -122,7 +137,8 @@ const EndpointFields = Schema.Struct({
     Schema.Boolean.annotations(expected("true or false")),
     { exact: true, default: () => true }
   ),
-  provider: ProviderSettings
+  provider: ProviderSettings,
+  timeouts: Schema.optionalWith(Timeouts, { exact: true })
 }).annotations(expectedShape("an endpoint object with \"name\" and \"provider\""))
 
 /**
@@ -137,7 +153,8 @@ export const Endpoint = EndpointFields.pipe(Schema.transform(
     name: Schema.String,
     id: Schema.String,
     usageTracking: Schema.Boolean,
-    provider: Schema.typeSchema(ProviderSettings)
+    provider: Schema.typeSchema(ProviderSettings),
+    timeouts: Schema.optionalWith(Schema.typeSchema(Timeouts), { exact: true })
   }),
   {
     strict: true,
@@ -200,14 +217,31 @@ export const Auth = Schema.Struct({
   )
 }).annotations(expectedShape("an object with \"keys\""))
 
+const HostName = Schema.String.pipe(Schema.pattern(/^(\*|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/)).annotations(
+  expected("a host name such as \"gateway.internal\", an IP address, or \"*\"")
+)
+
+const OriginUrl = Schema.String.pipe(Schema.pattern(/^https?:\/\/[^/\s]+$/)).annotations(
+  expected("an origin such as \"https://app.example.com\" (scheme, host and port only)")
+)
+
 const Server = Schema.Struct({
   host: Schema.optionalWith(NonEmpty, { exact: true, default: () => "127.0.0.1" }),
-  port: Schema.optionalWith(Port, { exact: true, default: () => 8080 })
+  port: Schema.optionalWith(Port, { exact: true, default: () => 8080 }),
+  maxBodyBytes: Schema.optionalWith(Count("a positive integer number of bytes", 1), { exact: true }),
+  allowedHosts: Schema.optionalWith(Schema.Array(HostName).annotations(expectedShape("an array of host names")), { exact: true }),
+  allowedOrigins: Schema.optionalWith(Schema.Array(OriginUrl).annotations(expectedShape("an array of origins")), { exact: true }),
+  timeouts: Schema.optionalWith(Timeouts, { exact: true })
 }).annotations(expectedShape("an object with \"host\" and \"port\""))
 
 const Tracing = Schema.Struct({
   maxTraces: Schema.optionalWith(Count("a positive integer", 1), { exact: true }),
-  maxChunkEvents: Schema.optionalWith(Count("a non-negative integer", 0), { exact: true })
+  maxChunkEvents: Schema.optionalWith(Count("a non-negative integer", 0), { exact: true }),
+  maxPayloadBytes: Schema.optionalWith(Count("a positive integer number of bytes", 1), { exact: true }),
+  captureContent: Schema.optionalWith(
+    Schema.Literal("full", "none").annotations(expected(`"full" | "none"`)),
+    { exact: true }
+  )
 }).annotations(expectedShape("an object"))
 
 /**

@@ -1,9 +1,11 @@
 /**
  * The gateway's HTTP routes, as an `HttpRouter` to serve or mount in another Effect server.
  *
- * Native passthrough routes (MLflow-compatible paths): the client's request goes to the endpoint's provider and
- * the upstream response comes back with its status and bytes, streamed as they arrive, while the provider fold
- * runs on the way for the trace. Every traced response carries
+ * Native passthrough routes (MLflow-compatible paths, one per `Dialect`): the client's request goes to the
+ * endpoint's provider and the upstream response comes back with its status and bytes, streamed as they arrive,
+ * while the provider fold runs on the way for the trace. One request is one scope: the gateway and provider spans
+ * start in it and one finaliser ends both (and replays) with what the body relay saw — completed, failed, or
+ * neither (the client left). Every traced response carries
  * `server-timing: traceparent;desc="00-<gateway trace id>-<gateway span id>-01"`.
  *
  * - `POST /gateway/openai/v1/chat/completions`, `POST /gateway/openai/v1/responses` (endpoint = body `model`)
@@ -11,78 +13,66 @@
  * - `POST /gateway/gemini/v1beta/models/{endpoint}:generateContent` and `:streamGenerateContent` (`?alt=sse`)
  * - `GET /api/traces?endpoint=<name>&limit=<n>`, `GET /api/traces/{traceId}`: the embedded TraceStore
  *
+ * Every route is guarded first (`Host` must name the gateway, an `Origin` must be allowed, POST bodies must be
+ * JSON), and every error answer is a JSON body in the client's API shape.
+ *
  * @since 0.1.0
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as Chunk from "effect/Chunk"
-import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
-import * as Data from "effect/Data"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import { concat } from "../internal/bytes.js"
+import type * as Scope from "effect/Scope"
+import type * as Tracer from "effect/Tracer"
+import type { IncomingHttpHeaders } from "node:http"
+import type * as Headers from "../internal/headers.js"
+import type * as Api from "../providers/Api.js"
 import * as Attributes from "../tracing/Attributes.js"
-import * as GatewaySpan from "../tracing/GatewaySpan.js"
-import * as ProviderSpan from "../tracing/ProviderSpan.js"
+import * as GatewayCall from "../tracing/internal/gatewayCall.js"
+import * as Outcome from "../tracing/internal/outcome.js"
+import * as Payload from "../tracing/internal/payload.js"
+import * as ProviderCall from "../tracing/internal/providerCall.js"
 import { TraceStore } from "../tracing/TraceStore.js"
 import * as Dialect from "./Dialect.js"
-import { Gateway } from "./Gateway.js"
-import type * as GatewayModule from "./Gateway.js"
+import * as Gateway from "./Gateway.js"
+import * as Relay from "./internal/relay.js"
+import * as RequestBody from "./internal/requestBody.js"
+import { RequestLog } from "./RequestLog.js"
 import * as Upstream from "./Upstream.js"
 import * as UsageInjection from "./UsageInjection.js"
 
-/** An upstream answered with an error status: passed through to the client, recorded as the spans' error. */
-class UpstreamStatusError extends Data.TaggedError("UpstreamStatusError")<{ readonly status: number; readonly body: string }> {
-  get errorType(): string {
-    return String(this.status)
-  }
-  override get message(): string {
-    return `upstream answered ${this.status}: ${this.body.slice(0, 500)}`
-  }
-}
-
-/** An error in the client's own API dialect (see `Dialect.errorBody`), so that its SDK surfaces the message. */
+/** An error answer in the client's own API shape (see `Dialect.errorBody`), so that its SDK surfaces it. */
 const errorResponse = (
   dialect: Dialect.Dialect | undefined,
   status: number,
-  type: string,
-  message: string
-): HttpServerResponse.HttpServerResponse => HttpServerResponse.unsafeJson(Dialect.errorBody(dialect, status, message, type), { status })
+  message: string,
+  type?: string,
+  headers?: Record<string, string>
+): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.unsafeJson(Dialect.errorBody(dialect, status, message, type), headers === undefined ? { status } : { status, headers })
 
-const collect = <E, R>(body: Stream.Stream<Uint8Array, E, R>): Effect.Effect<Uint8Array, E, R> =>
-  Stream.runCollect(body).pipe(Effect.map((chunks) => concat(Chunk.toReadonlyArray(chunks))))
+/** The Node request headers (lower-case names), read without copying. */
+const headersOf = (request: HttpServerRequest.HttpServerRequest): IncomingHttpHeaders =>
+  NodeHttpServerRequest.toIncomingMessage(request).headers
 
-const parseJson = (text: string): Option.Option<unknown> => {
-  try {
-    return Option.some(JSON.parse(text))
-  } catch {
-    return Option.none()
-  }
-}
-
-const asRecord = (value: unknown): Option.Option<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? Option.some(value as Record<string, unknown>) : Option.none()
-
-/** What a passthrough route needs to know about one request. */
+/** What a passthrough route knows about one request. */
 interface Incoming {
   readonly dialect: Dialect.Dialect
-  readonly target: GatewayModule.Endpoint
+  readonly target: Gateway.Endpoint
   readonly body: Record<string, unknown>
   readonly stream: boolean
-  readonly headers: Readonly<Record<string, string>>
-  readonly identity: Option.Option<GatewayModule.Identity>
+  readonly headers: Headers.HeadersInput
+  readonly identity: Option.Option<Gateway.Identity>
 }
 
 /** The upstream body: the configured model, and usage asked for when the trace needs it. */
-const upstreamBody = (incoming: Incoming, traced: boolean): { readonly body: unknown; readonly stripUsage: boolean } => {
-  const body = !incoming.dialect.modelInBody ? incoming.body : { ...incoming.body, model: incoming.target.model }
+const upstreamBody = (incoming: Incoming, traced: boolean): { readonly body: Record<string, unknown>; readonly stripUsage: boolean } => {
+  const body = incoming.dialect.modelInBody ? { ...incoming.body, model: incoming.target.model } : incoming.body
   if (!traced || !incoming.stream || incoming.dialect.id !== "openai.chat") return { body, stripUsage: false }
   return Option.match(UsageInjection.request(body), {
     onNone: () => ({ body, stripUsage: false }),
@@ -90,169 +80,234 @@ const upstreamBody = (incoming: Incoming, traced: boolean): { readonly body: unk
   })
 }
 
-/** The client's response, and the failure the spans must record (an upstream error status or an unreachable upstream). */
-interface Forwarded {
-  readonly response: HttpServerResponse.HttpServerResponse
-  readonly failure: Option.Option<UpstreamStatusError | Upstream.UpstreamError>
+/** What the provider call's inputs add to the gateway span's: the top-level fields the gateway changed. */
+const changedFields = (client: Record<string, unknown>, upstream: Record<string, unknown>): Record<string, unknown> => {
+  const changed: Record<string, unknown> = {}
+  for (const key of Object.keys(upstream)) if (upstream[key] !== client[key]) changed[key] = upstream[key]
+  return changed
+}
+
+// Tracing ---------------------------------------------------------------------------------------------------------
+
+/** The spans of one traced request. */
+interface Trace {
+  readonly gateway: GatewayCall.GatewayCall
+  readonly provider: ProviderCall.ProviderCall<unknown>
+}
+
+const traceMetadata = (identity: Option.Option<Gateway.Identity>): Record<string, string> => {
+  const metadata: Record<string, string> = {}
+  if (Option.isSome(identity)) {
+    metadata[Attributes.AuthUsername] = identity.value.username
+    if (identity.value.userId !== undefined) metadata[Attributes.AuthUserId] = identity.value.userId
+  }
+  return metadata
+}
+
+/** The provider span, a child of the gateway span; its inputs are only what the gateway changed. */
+const startProvider = <R, S>(
+  api: Api.Api<R, S>,
+  incoming: Incoming,
+  gatewaySpan: Tracer.Span,
+  upstream: Record<string, unknown>,
+  capture: Gateway.Capture
+): Effect.Effect<ProviderCall.ProviderCall<R>> => {
+  const { target } = incoming
+  const request: ProviderCall.Request<R, S> = {
+    api,
+    provider: target.provider.kind,
+    model: target.model,
+    stream: incoming.stream,
+    server: target.provider.server,
+    inputsJson: capture.content === "full" ? Payload.encode(changedFields(incoming.body, upstream), capture.maxPayloadBytes) : undefined,
+    secrets: target.provider.secret === undefined ? [] : [target.provider.secret]
+  }
+  return Effect.zipWith(
+    Effect.makeSpan(ProviderCall.spanName(target.provider.kind, target.model), {
+      kind: "client",
+      parent: gatewaySpan,
+      captureStackTrace: false,
+      attributes: { ...ProviderCall.startAttributes(request), [Attributes.InputsFromParent]: true }
+    }),
+    Effect.clock,
+    (span, clock) => ProviderCall.start(span, clock, request, { ...ProviderCall.defaultCapture, ...capture })
+  )
 }
 
 /**
- * Calls the provider and turns its reply into the client's response: error statuses and non-streamed bodies
- * pass through whole, streamed bodies as they arrive. Traced when `traced` is given: the provider span folds the
- * body on the way and its scope closes when the body ends.
+ * Starts the gateway span and the provider span in the request's scope, with ONE finaliser that ends both (the
+ * provider's outcome becomes the request's) and replays.
+ */
+const startTrace = (incoming: Incoming, gateway: Gateway.Gateway["Type"], upstream: Record<string, unknown>) =>
+  Effect.gen(function*() {
+    const { dialect, target } = incoming
+    const capture = gateway.capture
+    const tracer = yield* Effect.tracer
+    const clock = yield* Effect.clock
+    const request: GatewayCall.Request = {
+      headers: incoming.headers,
+      messageFormat: dialect.messageFormat,
+      metadata: traceMetadata(incoming.identity),
+      requestType: dialect.requestType,
+      replay: gateway.replay
+    }
+    const gatewaySpan = yield* Effect.makeSpan(`gateway/${target.endpoint.name}`, {
+      kind: "server",
+      root: true,
+      captureStackTrace: false,
+      attributes: GatewayCall.startAttributes(target.endpoint, request)
+    })
+    if (capture.content === "full") GatewayCall.setInputs(gatewaySpan, incoming.body, capture.maxPayloadBytes)
+    const gatewayCall = GatewayCall.start(gatewaySpan, tracer, clock, target.endpoint, request)
+    const provider = yield* dialect.use<Effect.Effect<ProviderCall.ProviderCall<unknown>>>((api) =>
+      startProvider(api, incoming, gatewaySpan, upstream, capture)
+    )
+    yield* Effect.addFinalizer((exit) =>
+      Effect.sync(() => {
+        const finished = provider.finish(exit)
+        gatewayCall.collect(provider.span, { outputJson: finished.outputJson })
+        gatewayCall.finish(exit)
+      })
+    )
+    return { gateway: gatewayCall, provider } satisfies Trace
+  })
+
+/** A request the gateway refused after authentication (400, 404, 413, 415): a short error trace, no payload. */
+const recordRefusal = (endpoint: string | undefined, status: number, errorType: string, message: string) =>
+  Effect.flatMap(
+    Effect.makeSpan(`gateway/${endpoint ?? "-"}`, {
+      kind: "server",
+      root: true,
+      captureStackTrace: false,
+      attributes: {
+        [Attributes.SpanType]: Attributes.SpanTypes.Llm,
+        [Attributes.HttpResponseStatusCode]: status,
+        ...(endpoint === undefined ? {} : { [Attributes.EndpointName]: endpoint })
+      }
+    }),
+    (span) =>
+      Effect.clockWith((clock) =>
+        Effect.sync(() => {
+          Outcome.endSync(span, Outcome.failed(errorType, Cause.fail(new Outcome.ProviderReportedError({ errorType, reason: message }))), clock)
+        })
+      )
+  )
+
+// Forwarding ------------------------------------------------------------------------------------------------------
+
+const serverTiming = (trace: Trace): Record<string, string> => ({
+  "server-timing": `traceparent;desc="00-${trace.gateway.span.traceId}-${trace.gateway.span.spanId}-01"`
+})
+
+/**
+ * Calls the provider and relays its reply: status, headers and body as they arrive (error statuses and JSON
+ * bodies too); the trace's sink reads the body on the way. An upstream that cannot be reached is a 502, one too
+ * slow to answer a 504, both JSON in the client's API shape.
  */
 const forward = (
   incoming: Incoming,
-  traced: Option.Option<{
-    readonly gateway: GatewaySpan.GatewaySpan["Type"]
-    readonly span: ProviderSpan.ProviderSpan<unknown>
-    readonly scope: Scope.CloseableScope
-  }>
-): Effect.Effect<Forwarded> =>
+  request: HttpServerRequest.HttpServerRequest,
+  trace: Trace | undefined,
+  body: Record<string, unknown>,
+  stripUsage: boolean
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const { body, stripUsage } = upstreamBody(incoming, Option.isSome(traced))
-    const close = (exit: Exit.Exit<unknown, unknown>) =>
-      Option.match(traced, { onNone: () => Effect.void, onSome: (t) => Scope.close(t.scope, exit) })
-    const reply = yield* incoming.target.provider.call({
+    const extra = trace === undefined ? {} : serverTiming(trace)
+    const reply = yield* Effect.either(incoming.target.provider.call({
       dialect: incoming.dialect,
       body,
       stream: incoming.stream,
       model: incoming.target.model,
       headers: incoming.headers,
-      traceparent: Option.getOrUndefined(Option.map(traced, (t) => t.span.traceparent))
-    }).pipe(Effect.onError((cause) => close(Exit.failCause(cause))))
-    const headers = Upstream.replyHeaders(reply.headers)
-
-    if (reply.status >= 400) {
-      const bytes = yield* collect(reply.body)
-      const failure = new UpstreamStatusError({ status: reply.status, body: new TextDecoder().decode(bytes) })
-      yield* close(Exit.fail(failure))
-      return { response: HttpServerResponse.uint8Array(bytes, { status: reply.status, headers }), failure: Option.some(failure) }
+      traceparent: trace?.provider.traceparent
+    }))
+    if (Either.isLeft(reply)) {
+      const error = reply.left
+      trace?.provider.fail(error)
+      const status = error.reason === "Timeout" ? 504 : 502
+      trace?.gateway.setStatusCode(status)
+      return errorResponse(incoming.dialect, status, error.message, error.errorType, extra)
     }
-    if (incoming.stream) {
-      const observed = Option.match(traced, { onNone: () => reply.body, onSome: (t) => t.span.observe(reply.body) })
-      const forwarded = (stripUsage ? UsageInjection.strip(observed) : observed).pipe(Stream.ensuringWith(close))
-      const client = Option.match(traced, { onNone: () => forwarded, onSome: (t) => GatewaySpan.observeExit(t.gateway)(forwarded) })
-      return { response: HttpServerResponse.stream(client, { status: reply.status, headers }), failure: Option.none() }
-    }
-    const bytes = yield* collect(reply.body)
-    if (Option.isSome(traced)) {
-      const json = parseJson(new TextDecoder().decode(bytes))
-      if (Option.isSome(json)) yield* traced.value.span.observeResponse(json.value)
-    }
-    yield* close(Exit.void)
-    return { response: HttpServerResponse.uint8Array(bytes, { status: reply.status, headers }), failure: Option.none() }
-  }).pipe(
-    Effect.catchTag("UpstreamError", (error) =>
-      Effect.succeed<Forwarded>({
-        response: errorResponse(incoming.dialect, 502, "upstream_unreachable", error.message),
-        failure: Option.some(error)
-      }))
-  )
-
-/** The traced path: gateway span in the request's scope, provider span in a child scope ended with the body. */
-const tracedForward = (incoming: Incoming) =>
-  Effect.gen(function*() {
-    const gateway = yield* Gateway
-    const requestScope = yield* Effect.scope
-    const target = incoming.target
-    const metadata: Record<string, string> = {}
-    if (Option.isSome(incoming.identity)) {
-      metadata[Attributes.AuthUsername] = incoming.identity.value.username
-      const userId = incoming.identity.value.userId
-      if (userId !== undefined) metadata[Attributes.AuthUserId] = userId
-    }
-    const context = yield* Layer.buildWithScope(
-      GatewaySpan.layer(target.endpoint, {
-        payload: incoming.body,
-        headers: incoming.headers,
-        messageFormat: incoming.dialect.messageFormat,
-        metadata,
-        requestType: incoming.dialect.requestType,
-        replay: gateway.replay
-      }),
-      requestScope
-    )
-    const gatewaySpan = Context.get(context, GatewaySpan.GatewaySpan)
-    const providerScope = yield* Scope.fork(requestScope, ExecutionStrategy.sequential)
-    const span = yield* incoming.dialect.use((api): Effect.Effect<ProviderSpan.ProviderSpan<unknown>, never, Scope.Scope> =>
-      ProviderSpan.start({
-        api,
-        provider: target.provider.kind,
-        model: target.model,
-        stream: incoming.stream,
-        payload: incoming.body,
-        server: target.provider.server,
-        maxChunkEvents: gateway.maxChunkEvents
-      })
-    ).pipe(Scope.extend(providerScope), Effect.provide(context))
-
-    const { response, failure } = yield* forward(incoming, Option.some({ gateway: gatewaySpan, span, scope: providerScope }))
-    if (Option.isSome(failure)) yield* gatewaySpan.setExit(Exit.fail(failure.value))
-    const serverTiming = `traceparent;desc="00-${gatewaySpan.span.traceId}-${gatewaySpan.span.spanId}-01"`
-    return HttpServerResponse.setHeader(response, "server-timing", serverTiming)
+    const { status, headers } = reply.right
+    trace?.gateway.setStatusCode(status)
+    trace?.provider.respond(status, headers["content-type"])
+    const eventStream = headers["content-type"]?.includes("text/event-stream") === true
+    const relayed = Relay.relay(reply.right.body, {
+      sink: trace?.provider,
+      rewrite: stripUsage && status < 400 && eventStream ? UsageInjection.makeStripper() : undefined,
+      encoding: headers["content-encoding"],
+      toError: (cause) => Upstream.toUpstreamError(incoming.target.provider.server.address, cause, "BodyInterrupted"),
+      // The client must see the failure: no clean end of a truncated answer.
+      onFailure: () => NodeHttpServerRequest.toServerResponse(request).destroy()
+    })
+    return HttpServerResponse.raw(relayed, { status, headers: { ...Upstream.replyHeaders(headers), ...extra } })
   })
 
-/**
- * Logs one line per request when the request's scope closes, i.e. after the last byte of a streamed body:
- * method, path, endpoint, status (or `aborted`), milliseconds.
- */
-const logged = <E, R>(handler: Effect.Effect<{ readonly response: HttpServerResponse.HttpServerResponse; readonly endpoint: string }, E, R>) =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const started = yield* Clock.currentTimeMillis
-    const seen = { endpoint: "-", status: 500 }
-    yield* Effect.addFinalizer((exit) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.logInfo(
-          // The path only: a query may carry a credential (Gemini clients can send `?key=`).
-          `${request.method} ${request.url.split("?", 1)[0]} endpoint=${seen.endpoint} status=${
-            Exit.isInterrupted(exit) ? "aborted" : seen.status
-          } ${now - started}ms`
-        ))
-    )
-    const { response, endpoint } = yield* handler
-    seen.endpoint = endpoint
-    seen.status = response.status
-    return response
-  })
+// Routes ----------------------------------------------------------------------------------------------------------
 
 /** Where a route finds the endpoint name and the stream flag. */
 type Target = (body: Record<string, unknown>) => Effect.Effect<{ readonly endpoint: string; readonly stream: boolean }, never, HttpRouter.RouteContext>
 
 /**
- * One passthrough route: authenticate, read the JSON body, find the endpoint, forward (traced unless the
- * endpoint's `usageTracking` is off).
+ * One passthrough route: authenticate, read the JSON body (bounded), find the endpoint, forward — traced unless
+ * the endpoint's `usageTracking` is off. Logged when the request's scope closes (after the last byte).
  */
 const passthrough = (dialect: Dialect.Dialect, targetOf: Target) =>
-  logged(Effect.gen(function*() {
+  Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const gateway = yield* Gateway
-    const headers = request.headers
+    const gateway = yield* Gateway.Gateway
+    const log = yield* RequestLog
+    const started = Date.now()
+    const seen = { endpoint: "-", status: 500 }
+    yield* Effect.addFinalizer((exit) =>
+      Effect.sync(() =>
+        log.record({
+          method: request.method,
+          url: request.url,
+          endpoint: seen.endpoint,
+          status: Exit.isInterrupted(exit) ? "aborted" : seen.status,
+          millis: Date.now() - started
+        })
+      )
+    )
+    const response = yield* handle(dialect, targetOf, request, gateway, seen)
+    seen.status = response.status
+    return response
+  })
+
+const handle = (
+  dialect: Dialect.Dialect,
+  targetOf: Target,
+  request: HttpServerRequest.HttpServerRequest,
+  gateway: Gateway.Gateway["Type"],
+  seen: { endpoint: string }
+) =>
+  Effect.gen(function*() {
+    const headers = headersOf(request)
     const identity = gateway.authenticate(headers)
-    if (Option.isNone(identity)) {
-      return { endpoint: "-", response: errorResponse(dialect, 401, "authentication_error", "missing or unknown gateway key") }
+    if (Option.isNone(identity)) return errorResponse(dialect, 401, "missing or unknown gateway key", "authentication_error")
+    const refuse = (status: number, message: string, endpoint?: string) =>
+      Effect.as(recordRefusal(endpoint, status, String(status), message), errorResponse(dialect, status, message))
+    const read = yield* RequestBody.read(request, gateway.maxBodyBytes)
+    if (read._tag === "TooLarge") {
+      const response = yield* refuse(413, `the request body is larger than ${read.limit} bytes`)
+      // The rest of the body is not read: close the connection once the answer is out.
+      return HttpServerResponse.setHeader(response, "connection", "close")
     }
-    const text = yield* Effect.orElseSucceed(request.text, () => "")
-    const body = Option.flatMap(parseJson(text), asRecord)
-    if (Option.isNone(body)) {
-      return { endpoint: "-", response: errorResponse(dialect, 400, "invalid_request_error", "the request body must be a JSON object") }
-    }
-    const { endpoint, stream } = yield* targetOf(body.value)
+    if (read._tag === "Invalid") return yield* refuse(400, read.message)
+    const { endpoint, stream } = yield* targetOf(read.value)
+    seen.endpoint = endpoint
     const target = gateway.endpoints.get(endpoint)
-    if (target === undefined) {
-      return { endpoint, response: errorResponse(dialect, 404, "not_found_error", `no endpoint named ${JSON.stringify(endpoint)}`) }
-    }
+    if (target === undefined) return yield* refuse(404, `no endpoint named ${JSON.stringify(endpoint)}`, endpoint)
     if (target.provider.kind !== "echo" && target.provider.kind !== dialect.kind) {
-      const message = `endpoint ${JSON.stringify(endpoint)} serves the ${target.provider.kind} API, not ${dialect.kind}`
-      return { endpoint, response: errorResponse(dialect, 400, "invalid_request_error", message) }
+      return yield* refuse(400, `endpoint ${JSON.stringify(endpoint)} serves the ${target.provider.kind} API, not ${dialect.kind}`, endpoint)
     }
-    const incoming: Incoming = { dialect, target, body: body.value, stream, headers, identity: identity.value }
-    const response = target.endpoint.usageTracking
-      ? yield* tracedForward(incoming)
-      : (yield* forward(incoming, Option.none())).response
-    return { endpoint, response }
-  }))
+    const incoming: Incoming = { dialect, target, body: read.value, stream, headers, identity: identity.value }
+    const traced = target.endpoint.usageTracking
+    const upstream = upstreamBody(incoming, traced)
+    const trace = traced ? yield* startTrace(incoming, gateway, upstream.body) : undefined
+    return yield* forward(incoming, request, trace, upstream.body, upstream.stripUsage)
+  })
 
 const fromBody: Target = (body) =>
   Effect.succeed({ endpoint: typeof body["model"] === "string" ? body["model"] : "", stream: body["stream"] === true })
@@ -267,16 +322,16 @@ const geminiTarget = Effect.map(HttpRouter.params, (params) => {
 const gemini = Effect.flatMap(geminiTarget, ({ method }) => {
   const found = Dialect.byGeminiMethod(method)
   return found === undefined
-    ? Effect.succeed(errorResponse(Dialect.dialects["gemini.generateContent"], 404, "not_found", `unknown method ${JSON.stringify(method)}`))
+    ? Effect.succeed(errorResponse(Dialect.dialects["gemini.generateContent"], 404, `unknown method ${JSON.stringify(method)}`))
     : passthrough(found.dialect, () => Effect.map(geminiTarget, (t) => ({ endpoint: t.endpoint, stream: found.stream })))
 })
 
 const authorised = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const gateway = yield* Gateway
-    return Option.isNone(gateway.authenticate(request.headers))
-      ? errorResponse(undefined, 401, "authentication_error", "missing or unknown gateway key")
+    const gateway = yield* Gateway.Gateway
+    return Option.isNone(gateway.authenticate(headersOf(request)))
+      ? errorResponse(undefined, 401, "missing or unknown gateway key", "authentication_error")
       : yield* handler
   })
 
@@ -294,14 +349,49 @@ const getTrace = authorised(Effect.gen(function*() {
   const { traceId } = yield* HttpRouter.params
   const trace = yield* store.getTrace(traceId ?? "")
   return Option.match(trace, {
-    onNone: () => errorResponse(undefined, 404, "not_found", `no trace ${JSON.stringify(traceId)}`),
+    onNone: () => errorResponse(undefined, 404, `no trace ${JSON.stringify(traceId)}`, "not_found"),
     onSome: (t) => HttpServerResponse.unsafeJson(t)
   })
 }))
 
+// The guard ------------------------------------------------------------------------------------------------------
+
+const isJson = (contentType: string | undefined): boolean => {
+  const type = contentType?.split(";", 1)[0]?.trim().toLowerCase()
+  return type === "application/json" || (type !== undefined && type.startsWith("application/") && type.endsWith("+json"))
+}
+
 /**
- * The gateway router. Serve it with `HttpServer.serve` (see `main.ts`), or mount it in your own server; it needs
- * `Gateway` and `TraceStore` (from `Gateway.layer` and `Telemetry.layer`).
+ * Before any route: the `Host` must name the gateway (a DNS-rebinding page cannot read it), a browser's `Origin`
+ * must be allowed (a page cannot spend the upstream keys), and a POST body must be JSON (`text/plain` is how a
+ * page posts without a CORS preflight). Unknown routes answer 404 with a JSON body.
+ */
+const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const gateway = yield* Gateway.Gateway
+    const headers = headersOf(request)
+    if (!gateway.allowsHost(headers.host)) {
+      return errorResponse(undefined, 421, "this gateway does not answer for that Host", "misdirected_request")
+    }
+    const origin = headers.origin
+    if (origin !== undefined && !gateway.allowsOrigin(origin)) {
+      return errorResponse(undefined, 403, "requests from this Origin are not allowed", "forbidden_origin")
+    }
+    if (request.method === "POST" && !isJson(headers["content-type"])) {
+      return errorResponse(undefined, 415, "the request body must be application/json", "unsupported_media_type")
+    }
+    return yield* app
+  }).pipe(
+    Effect.catchIf(
+      (error): error is E => (error as { readonly _tag?: unknown } | null)?._tag === "RouteNotFound",
+      () => Effect.succeed(errorResponse(undefined, 404, "no such route", "not_found"))
+    )
+  )
+
+/**
+ * The gateway router. Serve it with `HttpServer.serve` (see `Server`), or mount it in your own server; it needs
+ * `Gateway`, `TraceStore` and `RequestLog` (from `Gateway.layer`, `Telemetry.layer` and `RequestLog.layer`).
  *
  * @since 0.1.0
  * @category routers
@@ -313,4 +403,4 @@ export const router = HttpRouter.fromIterable([
   HttpRouter.makeRoute("POST", Dialect.dialects["gemini.generateContent"].route, gemini),
   HttpRouter.makeRoute("GET", "/api/traces", searchTraces),
   HttpRouter.makeRoute("GET", "/api/traces/:traceId", getTrace)
-])
+]).pipe(HttpRouter.use(guard))

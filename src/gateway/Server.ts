@@ -6,14 +6,38 @@
  */
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Layer from "effect/Layer"
+import type * as Http from "node:http"
 import { createServer } from "node:http"
+import type { Duplex } from "node:stream"
 import * as Telemetry from "../tracing/Telemetry.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as Gateway from "./Gateway.js"
+import * as RequestLog from "./RequestLog.js"
 import * as Routes from "./Routes.js"
+
+/**
+ * A Node HTTP server for the gateway. Keep-alive outlives the usual client pools (60 s) so that a client never
+ * reuses a socket the server is closing; headers may take a little longer still (Node's rule). A request the HTTP
+ * parser rejects (oversized header set, malformed request line) still gets a JSON body.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeServer = (): Http.Server => {
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 })
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) return socket.destroy()
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW"
+    const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"
+    const body = JSON.stringify({
+      error: { message: tooLarge ? "the request headers are too large" : "malformed HTTP request", type: "invalid_request_error", param: null, code: null }
+    })
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+  })
+  return server
+}
 
 /**
  * Serves `Routes.router` for `config`. The layer also provides the `HttpServer` (its address) and the
@@ -31,8 +55,8 @@ export const layer = (config: GatewayConfig.Config) =>
     HttpServer.withLogAddress,
     HttpMiddleware.withTracerDisabledWhen(() => true),
     Layer.provide(Gateway.layer(config)),
-    Layer.provide(NodeHttpClient.layerUndici),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: config.server.host, port: config.server.port })),
+    Layer.provide(RequestLog.layer),
+    Layer.provideMerge(NodeHttpServer.layer(makeServer, { host: config.server.host, port: config.server.port })),
     Layer.provideMerge(Telemetry.layerFromEnv({
       serviceName: "effect-llm-trace-gateway",
       ...(config.tracing?.maxTraces === undefined ? {} : { store: { maxTraces: config.tracing.maxTraces } })

@@ -1,28 +1,45 @@
 /**
- * Upstream providers: where and how the gateway calls an upstream API. HTTP providers (OpenAI, Anthropic, Gemini) go
- * through `@effect/platform` `HttpClient`; `echo` answers in process (see `Echo`).
+ * Upstream providers: where and how the gateway calls an upstream API. HTTP providers (OpenAI, Anthropic, Gemini)
+ * go through undici directly — one connection pool per endpoint, with its connect, headers and idle timeouts —
+ * and hand back the body as a Node stream, so that a request costs what a proxy costs; `echo` answers in process.
+ * An interrupted call (the client went away) destroys the body, which aborts the upstream request.
  *
  * The upstream request carries the client's body and its non-sensitive headers, the provider's own credential
  * (read from the environment variable `apiKeyEnv`), and the PROVIDER span's `traceparent`. Dropped on the way:
  * hop-by-hop headers, `host`, `content-length`, `cookie`, the client's credentials for the gateway, any other
- * header that looks like a credential, `accept-encoding` (so the body can be folded as it passes), and the
- * caller's own trace context.
+ * header that looks like a credential, and the caller's own trace context. `accept-encoding` is the client's, else
+ * `identity`, so that a body can be folded as it passes (an encoded one is forwarded as is and decoded for the fold).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
-import * as HttpBody from "@effect/platform/HttpBody"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Config from "effect/Config"
 import * as Data from "effect/Data"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
-import type * as Headers from "../internal/headers.js"
+import type * as Scope from "effect/Scope"
+import type { Readable } from "node:stream"
+import { Agent, request } from "undici"
+import * as Headers from "../internal/headers.js"
 import * as Dialect from "./Dialect.js"
 import * as Echo from "./Echo.js"
+
+/**
+ * How long an upstream may take: to connect, to send its response headers, and between two body chunks.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Timeouts {
+  readonly connectMs: number
+  readonly headersMs: number
+  readonly idleMs: number
+}
+
+/**
+ * Connect 10 s; headers 300 s (reasoning models think long before their first byte); idle 300 s.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const defaultTimeouts: Timeouts = { connectMs: 10_000, headersMs: 300_000, idleMs: 300_000 }
 
 /**
  * A provider's settings (the `provider` object of an endpoint in the gateway config).
@@ -62,7 +79,7 @@ export interface Call {
 }
 
 /**
- * The upstream's answer: status, headers, and the body as it arrives.
+ * The upstream's answer: status, headers (lower-case names), and the body as it arrives.
  *
  * @since 0.1.0
  * @category models
@@ -70,27 +87,28 @@ export interface Call {
 export interface Reply {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
-  readonly body: Stream.Stream<Uint8Array, UpstreamError>
+  readonly body: Readable
 }
 
 /**
- * The upstream could not be reached, or its body broke off.
+ * The upstream could not be reached, was too slow, or its body broke off.
  *
  * @since 0.1.0
  * @category errors
  */
 export class UpstreamError extends Data.TaggedError("UpstreamError")<{
-  readonly reason: "Unreachable" | "BodyInterrupted"
+  readonly reason: "Unreachable" | "Timeout" | "BodyInterrupted"
   readonly url: string
   readonly cause: unknown
 }> {
   /** `error.type` on spans. */
   get errorType(): string {
-    return this.reason === "Unreachable" ? "upstream_unreachable" : "upstream_body_error"
+    return this.reason === "Unreachable" ? "upstream_unreachable" : this.reason === "Timeout" ? "upstream_timeout" : "upstream_body_error"
   }
   override get message(): string {
+    const what = this.reason === "Unreachable" ? "unreachable" : this.reason === "Timeout" ? "timed out" : "body interrupted"
     const detail = this.cause instanceof Error ? `: ${this.cause.message}` : ""
-    return `upstream ${this.reason === "Unreachable" ? "unreachable" : "body interrupted"} (${this.url})${detail}`
+    return `upstream ${what} (${this.url})${detail}`
   }
 }
 
@@ -102,7 +120,10 @@ export interface Provider {
   readonly kind: Dialect.Kind
   /** `server.address` / `server.port` of the upstream, for spans. */
   readonly server: { readonly address: string; readonly port?: number | undefined }
-  readonly call: (call: Call) => Effect.Effect<Reply, UpstreamError>
+  /** The configured key, to mask it wherever an upstream would echo it back. */
+  readonly secret: string | undefined
+  /** Calls upstream; the reply's body is destroyed (aborting the request) when the scope closes before its end. */
+  readonly call: (call: Call) => Effect.Effect<Reply, UpstreamError, Scope.Scope>
 }
 
 const hopByHop: ReadonlySet<string> = new Set([
@@ -111,13 +132,22 @@ const hopByHop: ReadonlySet<string> = new Set([
 
 /** Never forwarded upstream: transport, the client's gateway credentials, cookies, and the caller's trace context. */
 const dropped: ReadonlySet<string> = new Set([
-  "host", "content-length", "accept-encoding", "cookie", "authorization", "proxy-authorization", "x-api-key",
-  "api-key", "x-goog-api-key", "traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-sampled"
+  "host", "content-length", "cookie", "authorization", "proxy-authorization", "x-api-key", "api-key",
+  "x-goog-api-key", "traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-sampled",
+  "x-b3-parentspanid", "x-b3-flags"
 ])
 
-/** Header names that carry credentials, whatever the prefix (DESIGN "Security"); `idempotency-key` is no secret. */
-const credentialLike = /token|secret|key|signature|cookie|auth/
-const notCredentials: ReadonlySet<string> = new Set(["idempotency-key"])
+/**
+ * Header names that carry credentials, whatever the prefix or suffix: never forwarded, never recorded.
+ * `idempotency-key` is no secret.
+ *
+ * @since 0.2.0
+ * @category headers
+ */
+export const isCredentialHeader = (name: string): boolean =>
+  name !== "idempotency-key" && credentialLike.test(name)
+
+const credentialLike = /token|secret|key|signature|cookie|auth|passw|credential|session|jwt|csrf/i
 
 /**
  * The client headers to send upstream: everything but the names above (case-insensitive), the headers named by
@@ -128,33 +158,32 @@ const notCredentials: ReadonlySet<string> = new Set(["idempotency-key"])
  */
 export const forwardHeaders = (headers: Headers.HeadersInput): Record<string, string> => {
   const listed = new Set<string>()
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== "connection" || value === undefined) continue
-    for (const name of (typeof value === "string" ? [value] : value).join(",").split(",")) listed.add(name.trim().toLowerCase())
+  for (const value of Headers.values(headers, "connection")) {
+    for (const name of value.split(",")) listed.add(name.trim().toLowerCase())
   }
   const out: Record<string, string> = {}
-  for (const [key, value] of Object.entries(headers)) {
+  for (const key of Object.keys(headers)) {
+    const value = headers[key]
     const name = key.toLowerCase()
-    if (value === undefined || hopByHop.has(name) || dropped.has(name) || listed.has(name)) continue
-    if (credentialLike.test(name) && !notCredentials.has(name)) continue
+    if (value === undefined || hopByHop.has(name) || dropped.has(name) || listed.has(name) || isCredentialHeader(name)) continue
     out[name] = typeof value === "string" ? value : value.join(", ")
   }
   return out
 }
 
 /**
- * The upstream response headers to send to the client: without hop-by-hop headers, `content-length` and
- * `content-encoding` (the body is streamed as it arrives) and `set-cookie`.
+ * The upstream response headers to send to the client: without hop-by-hop headers, `content-length` (the body
+ * is streamed as it arrives) and `set-cookie`. `content-encoding` stays: the bytes are forwarded as they came.
  *
  * @since 0.1.0
  * @category headers
  */
 export const replyHeaders = (headers: Readonly<Record<string, string>>): Record<string, string> => {
   const out: Record<string, string> = {}
-  for (const [key, value] of Object.entries(headers)) {
+  for (const key of Object.keys(headers)) {
     const name = key.toLowerCase()
-    if (hopByHop.has(name) || name === "content-length" || name === "content-encoding" || name === "set-cookie") continue
-    out[name] = value
+    if (hopByHop.has(name) || name === "content-length" || name === "set-cookie") continue
+    out[name] = headers[key]!
   }
   return out
 }
@@ -164,53 +193,91 @@ const serverOf = (url: URL): Provider["server"] => ({
   port: url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port)
 })
 
-const httpProvider = (kind: Dialect.HttpKind, settings: Settings) =>
-  Effect.gen(function*() {
-    const defaults = Dialect.providers[kind]
-    const baseUrl = (settings.baseUrl ?? defaults.baseUrl).replace(/\/+$/, "")
-    const apiKey = yield* Config.option(Config.redacted(settings.apiKeyEnv ?? defaults.apiKeyEnv)).pipe(
-      Effect.orElseSucceed(() => Option.none<Redacted.Redacted>())
-    )
-    // Our spans wrap the call; the platform's client span would record `url.full` (Gemini puts keys in URLs).
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
-    const call = (call: Call): Effect.Effect<Reply, UpstreamError> => {
-      const url = baseUrl + call.dialect.upstreamPath(call.model, call.stream)
-      const request = HttpClientRequest.post(url).pipe(
-        HttpClientRequest.setHeaders(forwardHeaders(call.headers)),
-        HttpClientRequest.setHeaders(Option.match(apiKey, {
-          onNone: () => ({}),
-          onSome: (key) => Object.fromEntries([defaults.authHeader(Redacted.value(key))])
-        })),
-        HttpClientRequest.setHeaders(call.traceparent === undefined ? {} : { traceparent: call.traceparent }),
-        HttpClientRequest.setBody(HttpBody.text(JSON.stringify(call.body), "application/json"))
-      )
-      return client.execute(request).pipe(
-        Effect.mapError((cause) => new UpstreamError({ reason: "Unreachable", url: baseUrl, cause })),
-        Effect.map((response) => ({
-          status: response.status,
-          headers: response.headers,
-          body: Stream.mapError(response.stream, (cause) => new UpstreamError({ reason: "BodyInterrupted", url: baseUrl, cause }))
-        }))
-      )
-    }
-    return { kind, server: serverOf(new URL(baseUrl)), call } satisfies Provider
-  })
+const timeoutCodes: ReadonlySet<string> = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"])
 
-const echoProvider = (settings: Settings): Provider => {
-  const delay: Duration.DurationInput | undefined = settings.delayMs === undefined ? undefined : `${settings.delayMs} millis`
-  return {
-    kind: "echo",
-    server: { address: "echo.local" },
-    call: (call) =>
-      Echo.respond(call.dialect.id, { body: call.body, stream: call.stream, model: call.model }, delay === undefined ? {} : { delay })
-  }
+/** Classifies an undici error: a timeout, or an unreachable upstream. @internal */
+export const toUpstreamError = (url: string, cause: unknown, reason: "Unreachable" | "BodyInterrupted"): UpstreamError => {
+  const code = (cause as { readonly code?: unknown } | null)?.code
+  return new UpstreamError({ reason: typeof code === "string" && timeoutCodes.has(code) ? "Timeout" : reason, url, cause })
 }
 
+const flatten = (headers: Record<string, string | Array<string> | undefined>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const key of Object.keys(headers)) {
+    const value = headers[key]
+    if (value !== undefined) out[key] = typeof value === "string" ? value : value.join(", ")
+  }
+  return out
+}
+
+/** Destroys a body that did not end: an unread or half-read response is aborted, never left to leak. */
+const release = (reply: Reply) =>
+  Effect.sync(() => {
+    if (!reply.body.readableEnded) reply.body.destroy()
+  })
+
+const httpProvider = (kind: Dialect.HttpKind, settings: Settings, timeouts: Timeouts, env: Readonly<Record<string, string | undefined>>): Provider => {
+  const defaults = Dialect.providers[kind]
+  const baseUrl = (settings.baseUrl ?? defaults.baseUrl).replace(/\/+$/, "")
+  const key = env[settings.apiKeyEnv ?? defaults.apiKeyEnv]
+  const secret = key === undefined || key === "" ? undefined : key
+  const auth = secret === undefined ? undefined : defaults.authHeader(secret)
+  const dispatcher = new Agent({
+    connect: { timeout: timeouts.connectMs },
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.idleMs,
+    keepAliveTimeout: 30_000
+  })
+  const call = (call: Call): Effect.Effect<Reply, UpstreamError, Scope.Scope> =>
+    Effect.acquireRelease(
+      Effect.async<Reply, UpstreamError>((resume, signal) => {
+        const headers = forwardHeaders(call.headers)
+        headers["content-type"] = "application/json"
+        headers["accept-encoding"] = Headers.get(call.headers, "accept-encoding") ?? "identity"
+        if (auth !== undefined) headers[auth[0]] = auth[1]
+        if (call.traceparent !== undefined) headers["traceparent"] = call.traceparent
+        request(baseUrl + call.dialect.upstreamPath(call.model, call.stream), {
+          method: "POST",
+          headers,
+          body: JSON.stringify(call.body),
+          dispatcher,
+          signal
+        }).then(
+          (response) =>
+            resume(Effect.succeed({ status: response.statusCode, headers: flatten(response.headers), body: response.body })),
+          (cause: unknown) => resume(Effect.fail(toUpstreamError(baseUrl, cause, "Unreachable")))
+        )
+      }),
+      release
+    )
+  return { kind, server: serverOf(new URL(baseUrl)), secret, call }
+}
+
+const echoProvider = (settings: Settings): Provider => ({
+  kind: "echo",
+  server: { address: "echo.local" },
+  secret: undefined,
+  call: (call) =>
+    Effect.acquireRelease(
+      Effect.map(Echo.respond(call.dialect.id, { body: call.body, stream: call.stream, model: call.model }), (reply) => ({
+        status: reply.status,
+        headers: reply.headers,
+        body: Echo.readable(reply, settings.delayMs ?? 0)
+      })),
+      release
+    )
+})
+
 /**
- * Builds a provider from its settings. HTTP providers need an `HttpClient`; the API key is read once, here.
+ * Builds a provider from its settings; the API key is read once, here, from `env`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (settings: Settings): Effect.Effect<Provider, never, HttpClient.HttpClient> =>
-  settings.kind === "echo" ? Effect.succeed(echoProvider(settings)) : httpProvider(settings.kind, settings)
+export const make = (
+  settings: Settings,
+  options?: { readonly timeouts?: Timeouts | undefined; readonly env?: Readonly<Record<string, string | undefined>> | undefined }
+): Provider =>
+  settings.kind === "echo"
+    ? echoProvider(settings)
+    : httpProvider(settings.kind, settings, options?.timeouts ?? defaultTimeouts, options?.env ?? process.env)

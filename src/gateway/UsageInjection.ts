@@ -66,33 +66,84 @@ const rewrite = (block: Uint8Array): Uint8Array | undefined => {
   return cut === text ? block : encoder.encode(cut)
 }
 
-/** Splits bytes into event blocks (each ending with its blank line); the tail waits for more bytes. */
+/**
+ * Splits bytes into event blocks, each ending with its blank line (a line end right after a line end: CR, LF or
+ * CRLF, also across chunks); the tail waits for more bytes. A block whose blank line ends with a CR is closed only
+ * when the next byte shows whether an LF completes that CRLF (the LF then belongs to the block).
+ */
 const makeFramer = () => {
   let pending: Array<Uint8Array> = []
   let lineEmpty = true
+  let afterCr = false
+  let closing = false
   return {
     feed: (bytes: Uint8Array): Array<Uint8Array> => {
       const blocks: Array<Uint8Array> = []
       let start = 0
+      const close = (end: number) => {
+        pending.push(bytes.subarray(start, end))
+        blocks.push(concat(pending))
+        pending = []
+        start = end
+      }
       for (let i = 0; i < bytes.length; i++) {
         const b = bytes[i]
-        if (b === LF) {
-          if (lineEmpty) {
-            pending.push(bytes.subarray(start, i + 1))
-            blocks.push(concat(pending))
-            pending = []
-            start = i + 1
+        if (closing) {
+          closing = false
+          if (b === LF) {
+            afterCr = false
+            close(i + 1)
+            continue
           }
-          lineEmpty = true
-        } else if (b !== CR) {
-          lineEmpty = false
+          close(i)
         }
+        if (b === LF && afterCr) {
+          // The LF of a CRLF: its line end was counted at the CR.
+          afterCr = false
+          continue
+        }
+        afterCr = b === CR
+        if (b !== LF && b !== CR) lineEmpty = false
+        else if (!lineEmpty) lineEmpty = true
+        else if (b === LF) close(i + 1)
+        else closing = true
       }
       if (start < bytes.length) pending.push(bytes.slice(start))
       return blocks
     },
     end: (): Array<Uint8Array> => (pending.length === 0 ? [] : [concat(pending)])
   }
+}
+
+/**
+ * A stripper: feed the upstream's bytes, get what the client must see (whole event blocks, rewritten by
+ * {@link strip}'s rule), then the held tail at the end. Synchronous, for any byte pipeline.
+ *
+ * @since 0.2.0
+ * @category response
+ */
+export interface Stripper {
+  readonly feed: (bytes: Uint8Array) => Array<Uint8Array>
+  readonly end: () => Array<Uint8Array>
+}
+
+/**
+ * A fresh {@link Stripper}.
+ *
+ * @since 0.2.0
+ * @category response
+ */
+export const makeStripper = (): Stripper => {
+  const framer = makeFramer()
+  const keep = (blocks: Array<Uint8Array>) => {
+    const out: Array<Uint8Array> = []
+    for (const block of blocks) {
+      const kept = rewrite(block)
+      if (kept !== undefined) out.push(kept)
+    }
+    return out
+  }
+  return { feed: (bytes) => keep(framer.feed(bytes)), end: () => keep(framer.end()) }
 }
 
 /**
@@ -103,14 +154,9 @@ const makeFramer = () => {
  */
 export const strip = <E, R>(body: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E, R> =>
   Stream.suspend(() => {
-    const framer = makeFramer()
-    const keep = (blocks: Array<Uint8Array>) =>
-      blocks.flatMap((block) => {
-        const out = rewrite(block)
-        return out === undefined ? [] : [out]
-      })
+    const stripper = makeStripper()
     return body.pipe(
-      Stream.mapConcat((bytes) => keep(framer.feed(bytes))),
-      Stream.concat(Stream.suspend(() => Stream.fromIterable(keep(framer.end()))))
+      Stream.mapConcat(stripper.feed),
+      Stream.concat(Stream.suspend(() => Stream.fromIterable(stripper.end())))
     )
   })

@@ -122,5 +122,10 @@ export const ErrorTypeCancelled = "cancelled"
 
 /** Events whose data was not JSON or not the provider's shape, skipped by the fold. @since 0.1.0 @category library */
 export const SkippedEvents = "llm_trace.skipped_events"
+/**
+ * On a gateway's provider span: its `mlflow.spanInputs` holds only what the gateway changed (e.g. `model`); the
+ * rest is the gateway span's inputs, stored once per trace. @since 0.2.0 @category library
+ */
+export const InputsFromParent = "llm_trace.inputs_from_parent"
 /** Set when tracing itself failed (fold error, bad JSON); the user's call was not affected. @since 0.1.0 @category library */
 export const TracingError = "llm_trace.tracing_error"

@@ -153,8 +153,8 @@ describe("Echo core", () => {
 // respond: status, headers, Clock, ids, delay, errors (no server)
 // ---------------------------------------------------------------------------------------------------------------
 
-const bodyText = (reply: Echo.Reply) =>
-  Stream.runCollect(reply.body).pipe(
+const bodyText = (reply: Echo.Reply, options?: Echo.Options) =>
+  Stream.runCollect(Echo.body(reply, options)).pipe(
     Effect.map((chunks) => Buffer.concat(Chunk.toArray(chunks)).toString("utf8"))
   )
 
@@ -196,10 +196,9 @@ describe("Echo.respond", () => {
     Effect.gen(function*() {
       const reply = yield* Echo.respond(
         "anthropic.messages",
-        { body: { messages: [{ role: "user", content: "one two three" }] }, stream: true, model: "m" },
-        { delay: "1 second" }
+        { body: { messages: [{ role: "user", content: "one two three" }] }, stream: true, model: "m" }
       )
-      const fiber = yield* Effect.fork(bodyText(reply))
+      const fiber = yield* Effect.fork(bodyText(reply, { delay: "1 second" }))
       yield* TestClock.adjust("2 seconds")
       expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
       yield* TestClock.adjust("1 second")

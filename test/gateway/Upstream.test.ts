@@ -22,6 +22,13 @@ describe("Upstream headers", () => {
       Cookie: "session=client-secret",
       "x-session-token": "client-secret",
       "X-Custom-Secret": "client-secret",
+      "x-password": "client-secret",
+      "X-Passwd": "client-secret",
+      "x-credential": "client-secret",
+      "x-jwt": "client-secret",
+      "x-session": "client-secret",
+      "x-csrf-token": "client-secret",
+      "X-Signature": "client-secret",
       traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
       tracestate: "a=b",
       "x-multi": ["a", "b"]
@@ -32,11 +39,13 @@ describe("Upstream headers", () => {
       "anthropic-version": "2023-06-01",
       "x-stainless-retry-count": "0",
       "idempotency-key": "abc",
+      // The client's own preference: an encoded reply is relayed as is (and decoded for the trace only).
+      "accept-encoding": "gzip",
       "x-multi": "a, b"
     })
   })
 
-  it("replies keep content headers but not length, encoding, cookies or hop-by-hop headers", () => {
+  it("replies keep content headers and their encoding, but not length, cookies or hop-by-hop headers", () => {
     expect(Upstream.replyHeaders({
       "content-type": "text/event-stream",
       "Content-Length": "10",
@@ -45,6 +54,6 @@ describe("Upstream headers", () => {
       connection: "close",
       "x-request-id": "req_1",
       "openai-processing-ms": "12"
-    })).toEqual({ "content-type": "text/event-stream", "x-request-id": "req_1", "openai-processing-ms": "12" })
+    })).toEqual({ "content-type": "text/event-stream", "content-encoding": "gzip", "x-request-id": "req_1", "openai-processing-ms": "12" })
   })
 })

@@ -26,6 +26,17 @@ describe("UsageInjection", () => {
     }),
     { fastCheck: { numRuns: 500 } })
 
+  for (const [name, eol] of [["CRLF", "\r\n"], ["CR", "\r"]] as const) {
+    const framed = (text: string) => text.replaceAll("\n", eol)
+    it.effect.prop(`stripping is exact under any chunking with ${name} line ends (a split CRLF included)`, [
+      cutsArbitrary(framed(faithfulChat(true)).length, 40)
+    ], ([cuts]) =>
+      Effect.map(strip(splitAt(utf8(framed(faithfulChat(true))), cuts)), (text) => {
+        expect(text).toBe(framed(faithfulChat(false)))
+      }),
+      { fastCheck: { numRuns: 300 } })
+  }
+
   it.effect("comments, CRLF framing and an unterminated tail pass untouched; only usage is removed", () =>
     Effect.gen(function*() {
       const input = ": keep-alive\r\n\r\n" +

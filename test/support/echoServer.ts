@@ -79,9 +79,9 @@ const parseJson = (text: string): { readonly ok: true; readonly value: unknown }
 }
 
 /** Writes the reply; a client that goes away interrupts the body stream. */
-const send = (res: ServerResponse, reply: Echo.Reply): Promise<void> => {
+const send = (res: ServerResponse, reply: Echo.Reply, options: EchoServerOptions = {}): Promise<void> => {
   res.writeHead(reply.status, reply.headers)
-  const fiber = Effect.runFork(Stream.runForEach(reply.body, (chunk) =>
+  const fiber = Effect.runFork(Stream.runForEach(Echo.body(reply, options), (chunk) =>
     Effect.async<void>((resume) => {
       if (res.write(chunk)) resume(Effect.void)
       else res.once("drain", () => resume(Effect.void))
@@ -113,8 +113,8 @@ const handle = async (req: IncomingMessage, res: ServerResponse, options: EchoSe
     body: json.value,
     stream: route.stream ?? bodyStream === true,
     model: route.model ?? (typeof bodyModel === "string" ? bodyModel : "echo")
-  }, options))
-  return send(res, reply)
+  }))
+  return send(res, reply, options)
 }
 
 /** Starts the server on 127.0.0.1 (an ephemeral port unless `port` is given). */

@@ -84,15 +84,14 @@ export const toExit = (outcome: Outcome): Exit.Exit<void, unknown> => {
   }
 }
 
-/** Sets `error.type` and ends the span now; returns the end time. Never fails. @internal */
-export const end = (span: Tracer.Span, outcome: Outcome): Effect.Effect<bigint> =>
-  Effect.flatMap(Clock.currentTimeNanos, (now) =>
-    Effect.sync(() => {
-      if (outcome._tag === "Cancelled") span.attribute(Attributes.ErrorType, Attributes.ErrorTypeCancelled)
-      if (outcome._tag === "Failed") span.attribute(Attributes.ErrorType, outcome.errorType)
-      span.end(now, toExit(outcome))
-      return now
-    }))
+/** Sets `error.type` and ends the span at the clock's now; returns the end time. Never throws. @internal */
+export const endSync = (span: Tracer.Span, outcome: Outcome, clock: Clock.Clock): bigint => {
+  const now = clock.unsafeCurrentTimeNanos()
+  if (outcome._tag === "Cancelled") span.attribute(Attributes.ErrorType, Attributes.ErrorTypeCancelled)
+  if (outcome._tag === "Failed") span.attribute(Attributes.ErrorType, outcome.errorType)
+  span.end(now, toExit(outcome))
+  return now
+}
 
 /** Runs a tracing side effect; a failure or defect in it is logged and swallowed, never reaching the user. @internal */
 export const guard = <R>(what: string, effect: Effect.Effect<void, unknown, R>): Effect.Effect<void, never, R> =>
