@@ -23,6 +23,7 @@ import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import * as IssuePath from "../internal/issuePath.js"
 import * as Dialect from "./Dialect.js"
+import * as Scripts from "./internal/echoScripts.js"
 
 /**
  * @since 0.1.0
@@ -90,10 +91,7 @@ export class InvalidRequest extends Data.TaggedError("InvalidRequest")<{ readonl
  * @since 0.1.0
  * @category tokens
  */
-export const countTokens = (text: string): number => {
-  const words = text.match(/\S+/g)
-  return words === null ? 0 : words.length
-}
+export const countTokens: (text: string) => number = Scripts.countTokens
 
 /**
  * The streamed pieces of `text`: each word with the whitespace after it (the first also with any leading
@@ -217,219 +215,6 @@ export const readPrompt = (dialect: Dialect.Id, body: unknown): Either.Either<Pr
     }
   )
 
-// ---------------------------------------------------------------------------------------------------------------
-// Rendering
-// ---------------------------------------------------------------------------------------------------------------
-
-/** Everything one reply needs. */
-interface Turn {
-  readonly id: string
-  /** Unix seconds. */
-  readonly created: number
-  readonly model: string
-  readonly text: string
-  readonly pieces: ReadonlyArray<string>
-  readonly inputTokens: number
-  readonly outputTokens: number
-  readonly body: unknown
-}
-
-/** A streamed reply: events before the words, one event per word, events after. */
-interface Script {
-  readonly head: ReadonlyArray<string>
-  readonly words: ReadonlyArray<string>
-  readonly tail: ReadonlyArray<string>
-}
-
-const field = (value: unknown, key: string): unknown =>
-  typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined
-
-const data = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`
-const named = (event: string, payload: unknown): string => `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`
-
-// OpenAI Chat Completions ----------------------------------------------------------------------------------------
-
-const chatUsage = (t: Turn) => ({
-  prompt_tokens: t.inputTokens,
-  completion_tokens: t.outputTokens,
-  total_tokens: t.inputTokens + t.outputTokens,
-  prompt_tokens_details: { cached_tokens: 0 },
-  completion_tokens_details: { reasoning_tokens: 0 }
-})
-
-const chatJson = (t: Turn) => ({
-  id: t.id,
-  object: "chat.completion",
-  created: t.created,
-  model: t.model,
-  choices: [{
-    index: 0,
-    message: { role: "assistant", content: t.text, refusal: null, annotations: [] },
-    logprobs: null,
-    finish_reason: "stop"
-  }],
-  usage: chatUsage(t),
-  system_fingerprint: null
-})
-
-const chatScript = (t: Turn): Script => {
-  // As the real API: with include_usage every chunk carries `usage: null`, then one `choices: []` usage chunk.
-  const includeUsage = field(field(t.body, "stream_options"), "include_usage") === true
-  const chunk = (choices: ReadonlyArray<unknown>, usage: unknown = null) =>
-    data({
-      id: t.id,
-      object: "chat.completion.chunk",
-      created: t.created,
-      model: t.model,
-      system_fingerprint: null,
-      choices,
-      ...(includeUsage ? { usage } : {})
-    })
-  const choice = (delta: unknown, finish: string | null) => ({ index: 0, delta, logprobs: null, finish_reason: finish })
-  return {
-    head: [chunk([choice({ role: "assistant", content: "", refusal: null }, null)])],
-    words: t.pieces.map((piece) => chunk([choice({ content: piece }, null)])),
-    tail: [
-      chunk([choice({}, "stop")]),
-      ...(includeUsage ? [chunk([], chatUsage(t))] : []),
-      "data: [DONE]\n\n"
-    ]
-  }
-}
-
-// OpenAI Responses -----------------------------------------------------------------------------------------------
-
-const responsesUsage = (t: Turn) => ({
-  input_tokens: t.inputTokens,
-  input_tokens_details: { cached_tokens: 0 },
-  output_tokens: t.outputTokens,
-  output_tokens_details: { reasoning_tokens: 0 },
-  total_tokens: t.inputTokens + t.outputTokens
-})
-
-const messageId = (t: Turn) => `msg_${t.id.slice("resp_".length)}`
-const outputText = (text: string) => ({ type: "output_text", annotations: [], logprobs: [], text })
-const messageItem = (t: Turn, done: boolean) => ({
-  id: messageId(t),
-  type: "message",
-  status: done ? "completed" : "in_progress",
-  content: done ? [outputText(t.text)] : [],
-  role: "assistant"
-})
-
-const response = (t: Turn, done: boolean) => {
-  const instructions = field(t.body, "instructions")
-  return {
-    id: t.id,
-    object: "response",
-    created_at: t.created,
-    status: done ? "completed" : "in_progress",
-    background: false,
-    completed_at: done ? t.created : null,
-    error: null,
-    incomplete_details: null,
-    instructions: typeof instructions === "string" ? instructions : null,
-    max_output_tokens: null,
-    model: t.model,
-    output: done ? [messageItem(t, true)] : [],
-    parallel_tool_calls: true,
-    previous_response_id: null,
-    reasoning: { effort: null, summary: null },
-    store: false,
-    temperature: 1,
-    text: { format: { type: "text" } },
-    tool_choice: "auto",
-    tools: [],
-    top_p: 1,
-    truncation: "disabled",
-    usage: done ? responsesUsage(t) : null,
-    metadata: {}
-  }
-}
-
-const responsesScript = (t: Turn): Script => {
-  let sequence = 0
-  const event = (type: string, payload: Record<string, unknown>) =>
-    named(type, { type, ...payload, sequence_number: sequence++ })
-  const where = { item_id: messageId(t), output_index: 0, content_index: 0 }
-  const head = [
-    event("response.created", { response: response(t, false) }),
-    event("response.in_progress", { response: response(t, false) }),
-    event("response.output_item.added", { output_index: 0, item: messageItem(t, false) }),
-    event("response.content_part.added", { ...where, part: outputText("") })
-  ]
-  const words = t.pieces.map((delta) => event("response.output_text.delta", { ...where, delta, logprobs: [] }))
-  const tail = [
-    event("response.output_text.done", { ...where, text: t.text, logprobs: [] }),
-    event("response.content_part.done", { ...where, part: outputText(t.text) }),
-    event("response.output_item.done", { output_index: 0, item: messageItem(t, true) }),
-    event("response.completed", { response: response(t, true) })
-  ]
-  return { head, words, tail }
-}
-
-// Anthropic Messages ---------------------------------------------------------------------------------------------
-
-const anthropicUsage = (t: Turn, outputTokens: number) => ({
-  input_tokens: t.inputTokens,
-  cache_creation_input_tokens: 0,
-  cache_read_input_tokens: 0,
-  output_tokens: outputTokens
-})
-
-const anthropicJson = (t: Turn) => ({
-  id: t.id,
-  type: "message",
-  role: "assistant",
-  model: t.model,
-  content: [{ type: "text", text: t.text }],
-  stop_reason: "end_turn",
-  stop_sequence: null,
-  usage: anthropicUsage(t, t.outputTokens)
-})
-
-const anthropicScript = (t: Turn): Script => {
-  const event = (type: string, payload: Record<string, unknown> = {}) => named(type, { type, ...payload })
-  return {
-    head: [
-      event("message_start", { message: { ...anthropicJson(t), content: [], stop_reason: null, usage: anthropicUsage(t, 0) } }),
-      event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
-      event("ping")
-    ],
-    words: t.pieces.map((text) => event("content_block_delta", { index: 0, delta: { type: "text_delta", text } })),
-    tail: [
-      event("content_block_stop", { index: 0 }),
-      event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: anthropicUsage(t, t.outputTokens) }),
-      event("message_stop")
-    ]
-  }
-}
-
-// Gemini generateContent -----------------------------------------------------------------------------------------
-
-const geminiChunk = (t: Turn, text: string, outputTokens: number, last: boolean) => ({
-  candidates: [{ content: { parts: [{ text }], role: "model" }, ...(last ? { finishReason: "STOP" } : {}), index: 0 }],
-  usageMetadata: {
-    promptTokenCount: t.inputTokens,
-    candidatesTokenCount: outputTokens,
-    totalTokenCount: t.inputTokens + outputTokens
-  },
-  modelVersion: t.model,
-  responseId: t.id
-})
-
-const geminiScript = (t: Turn): Script => {
-  // The Gemini API frames its SSE with CRLF; usageMetadata holds running totals.
-  const frame = (payload: unknown) => `data: ${JSON.stringify(payload)}\r\n\r\n`
-  if (t.pieces.length === 0) return { head: [], words: [], tail: [frame(geminiChunk(t, "", 0, true))] }
-  let soFar = 0
-  const words = t.pieces.map((piece, i) => {
-    soFar += countTokens(piece)
-    return frame(geminiChunk(t, piece, soFar, i === t.pieces.length - 1))
-  })
-  return { head: [], words, tail: [] }
-}
-
 // Replies --------------------------------------------------------------------------------------------------------
 
 const encoder = new TextEncoder()
@@ -441,7 +226,7 @@ const jsonReply = (status: number, body: unknown): Reply => ({
   words: [0, 0]
 })
 
-const sseReply = (script: Script): Reply => ({
+const sseReply = (script: Scripts.Script): Reply => ({
   status: 200,
   headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
   pieces: [...script.head, ...script.words, ...script.tail],
@@ -499,18 +284,8 @@ const nextId = (dialect: Dialect.Id) =>
     (n, r) => `${Dialect.dialects[dialect].echoIdPrefix}${n.toString(36).padStart(4, "0")}${r.toString(36).padStart(6, "0")}`
   )
 
-const render = (dialect: Dialect.Id, t: Turn, stream: boolean): Reply => {
-  switch (dialect) {
-    case "openai.chat":
-      return stream ? sseReply(chatScript(t)) : jsonReply(200, chatJson(t))
-    case "openai.responses":
-      return stream ? sseReply(responsesScript(t)) : jsonReply(200, response(t, true))
-    case "anthropic.messages":
-      return stream ? sseReply(anthropicScript(t)) : jsonReply(200, anthropicJson(t))
-    case "gemini.generateContent":
-      return stream ? sseReply(geminiScript(t)) : jsonReply(200, geminiChunk(t, t.text, t.outputTokens, true))
-  }
-}
+const render = (dialect: Dialect.Id, t: Scripts.Turn, stream: boolean): Reply =>
+  stream ? sseReply(Scripts.script(dialect, t)) : jsonReply(200, Scripts.json(dialect, t))
 
 /**
  * Answers one request in the dialect's wire format: `text/event-stream` events when `stream`, else the API's JSON
@@ -526,7 +301,7 @@ export const respond = (dialect: Dialect.Id, request: Request): Effect.Effect<Re
       Effect.gen(function*() {
         const id = yield* nextId(dialect)
         const millis = yield* Clock.currentTimeMillis
-        const turn: Turn = {
+        const turn: Scripts.Turn = {
           id,
           created: Math.floor(millis / 1000),
           model: request.model,

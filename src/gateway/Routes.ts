@@ -22,25 +22,17 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import type * as Tracer from "effect/Tracer"
 import type { IncomingHttpHeaders } from "node:http"
-import type * as Headers from "../internal/headers.js"
-import type * as Api from "../providers/Api.js"
-import * as Attributes from "../tracing/Attributes.js"
-import * as GatewayCall from "../tracing/internal/gatewayCall.js"
-import * as Outcome from "../tracing/internal/outcome.js"
-import * as Payload from "../tracing/internal/payload.js"
-import * as ProviderCall from "../tracing/internal/providerCall.js"
 import { TraceStore } from "../tracing/TraceStore.js"
 import * as Dialect from "./Dialect.js"
 import * as Gateway from "./Gateway.js"
 import * as Relay from "./internal/relay.js"
+import * as RequestTrace from "./internal/requestTrace.js"
 import * as RequestBody from "./internal/requestBody.js"
 import { RequestLog } from "./RequestLog.js"
 import * as Upstream from "./Upstream.js"
@@ -60,18 +52,8 @@ const errorResponse = (
 const headersOf = (request: HttpServerRequest.HttpServerRequest): IncomingHttpHeaders =>
   NodeHttpServerRequest.toIncomingMessage(request).headers
 
-/** What a passthrough route knows about one request. */
-interface Incoming {
-  readonly dialect: Dialect.Dialect
-  readonly target: Gateway.Endpoint
-  readonly body: Record<string, unknown>
-  readonly stream: boolean
-  readonly headers: Headers.HeadersInput
-  readonly identity: Option.Option<Gateway.Identity>
-}
-
 /** The upstream body: the configured model, and usage asked for when the trace needs it. */
-const upstreamBody = (incoming: Incoming, traced: boolean): { readonly body: Record<string, unknown>; readonly stripUsage: boolean } => {
+const upstreamBody = (incoming: RequestTrace.Incoming, traced: boolean): { readonly body: Record<string, unknown>; readonly stripUsage: boolean } => {
   const body = incoming.dialect.modelInBody ? { ...incoming.body, model: incoming.target.model } : incoming.body
   if (!traced || !incoming.stream || incoming.dialect.id !== "openai.chat") return { body, stripUsage: false }
   return Option.match(UsageInjection.request(body), {
@@ -80,122 +62,9 @@ const upstreamBody = (incoming: Incoming, traced: boolean): { readonly body: Rec
   })
 }
 
-/** What the provider call's inputs add to the gateway span's: the top-level fields the gateway changed. */
-const changedFields = (client: Record<string, unknown>, upstream: Record<string, unknown>): Record<string, unknown> => {
-  const changed: Record<string, unknown> = {}
-  for (const key of Object.keys(upstream)) if (upstream[key] !== client[key]) changed[key] = upstream[key]
-  return changed
-}
-
-// Tracing ---------------------------------------------------------------------------------------------------------
-
-/** The spans of one traced request. */
-interface Trace {
-  readonly gateway: GatewayCall.GatewayCall
-  readonly provider: ProviderCall.ProviderCall<unknown>
-}
-
-const traceMetadata = (identity: Option.Option<Gateway.Identity>): Record<string, string> => {
-  const metadata: Record<string, string> = {}
-  if (Option.isSome(identity)) {
-    metadata[Attributes.AuthUsername] = identity.value.username
-    if (identity.value.userId !== undefined) metadata[Attributes.AuthUserId] = identity.value.userId
-  }
-  return metadata
-}
-
-/** The provider span, a child of the gateway span; its inputs are only what the gateway changed. */
-const startProvider = <R, S>(
-  api: Api.Api<R, S>,
-  incoming: Incoming,
-  gatewaySpan: Tracer.Span,
-  upstream: Record<string, unknown>,
-  capture: Gateway.Capture
-): Effect.Effect<ProviderCall.ProviderCall<R>> => {
-  const { target } = incoming
-  const request: ProviderCall.Request<R, S> = {
-    api,
-    provider: target.provider.kind,
-    model: target.model,
-    stream: incoming.stream,
-    server: target.provider.server,
-    inputsJson: capture.content === "full" ? Payload.encode(changedFields(incoming.body, upstream), capture.maxPayloadBytes) : undefined,
-    secrets: target.provider.secret === undefined ? [] : [target.provider.secret]
-  }
-  return Effect.zipWith(
-    Effect.makeSpan(ProviderCall.spanName(target.provider.kind, target.model), {
-      kind: "client",
-      parent: gatewaySpan,
-      captureStackTrace: false,
-      attributes: { ...ProviderCall.startAttributes(request), [Attributes.InputsFromParent]: true }
-    }),
-    Effect.clock,
-    (span, clock) => ProviderCall.start(span, clock, request, { ...ProviderCall.defaultCapture, ...capture })
-  )
-}
-
-/**
- * Starts the gateway span and the provider span in the request's scope, with ONE finaliser that ends both (the
- * provider's outcome becomes the request's) and replays.
- */
-const startTrace = (incoming: Incoming, gateway: Gateway.Gateway["Type"], upstream: Record<string, unknown>) =>
-  Effect.gen(function*() {
-    const { dialect, target } = incoming
-    const capture = gateway.capture
-    const tracer = yield* Effect.tracer
-    const clock = yield* Effect.clock
-    const request: GatewayCall.Request = {
-      headers: incoming.headers,
-      messageFormat: dialect.messageFormat,
-      metadata: traceMetadata(incoming.identity),
-      requestType: dialect.requestType,
-      replay: gateway.replay
-    }
-    const gatewaySpan = yield* Effect.makeSpan(`gateway/${target.endpoint.name}`, {
-      kind: "server",
-      root: true,
-      captureStackTrace: false,
-      attributes: GatewayCall.startAttributes(target.endpoint, request)
-    })
-    if (capture.content === "full") GatewayCall.setInputs(gatewaySpan, incoming.body, capture.maxPayloadBytes)
-    const gatewayCall = GatewayCall.start(gatewaySpan, tracer, clock, target.endpoint, request)
-    const provider = yield* dialect.use<Effect.Effect<ProviderCall.ProviderCall<unknown>>>((api) =>
-      startProvider(api, incoming, gatewaySpan, upstream, capture)
-    )
-    yield* Effect.addFinalizer((exit) =>
-      Effect.sync(() => {
-        const finished = provider.finish(exit)
-        gatewayCall.collect(provider.span, { outputJson: finished.outputJson })
-        gatewayCall.finish(exit)
-      })
-    )
-    return { gateway: gatewayCall, provider } satisfies Trace
-  })
-
-/** A request the gateway refused after authentication (400, 404, 413, 415): a short error trace, no payload. */
-const recordRefusal = (endpoint: string | undefined, status: number, errorType: string, message: string) =>
-  Effect.flatMap(
-    Effect.makeSpan(`gateway/${endpoint ?? "-"}`, {
-      kind: "server",
-      root: true,
-      captureStackTrace: false,
-      attributes: {
-        [Attributes.SpanType]: Attributes.SpanTypes.Llm,
-        [Attributes.HttpResponseStatusCode]: status,
-        ...(endpoint === undefined ? {} : { [Attributes.EndpointName]: endpoint })
-      }
-    }),
-    (span) =>
-      Effect.clockWith((clock) =>
-        Effect.sync(() => {
-          Outcome.endSync(span, Outcome.failed(errorType, Cause.fail(new Outcome.ProviderReportedError({ errorType, reason: message }))), clock)
-        })
-      )
-  )
-
 // Forwarding ------------------------------------------------------------------------------------------------------
 
-const serverTiming = (trace: Trace): Record<string, string> => ({
+const serverTiming = (trace: RequestTrace.Trace): Record<string, string> => ({
   "server-timing": `traceparent;desc="00-${trace.gateway.span.traceId}-${trace.gateway.span.spanId}-01"`
 })
 
@@ -205,9 +74,9 @@ const serverTiming = (trace: Trace): Record<string, string> => ({
  * slow to answer a 504, both JSON in the client's API shape.
  */
 const forward = (
-  incoming: Incoming,
+  incoming: RequestTrace.Incoming,
   request: HttpServerRequest.HttpServerRequest,
-  trace: Trace | undefined,
+  trace: RequestTrace.Trace | undefined,
   body: Record<string, unknown>,
   stripUsage: boolean
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Scope.Scope> =>
@@ -232,15 +101,16 @@ const forward = (
     trace?.gateway.setStatusCode(status)
     trace?.provider.respond(status, headers["content-type"])
     const eventStream = headers["content-type"]?.includes("text/event-stream") === true
-    const relayed = Relay.relay(reply.right.body, {
+    const response = NodeHttpServerRequest.toServerResponse(request)
+    response.writeHead(status, { ...Upstream.replyHeaders(headers), ...extra })
+    yield* Relay.pump(reply.right.body, response, {
       sink: trace?.provider,
       rewrite: stripUsage && status < 400 && eventStream ? UsageInjection.makeStripper() : undefined,
       encoding: headers["content-encoding"],
-      toError: (cause) => Upstream.toUpstreamError(incoming.target.provider.server.address, cause, "BodyInterrupted"),
-      // The client must see the failure: no clean end of a truncated answer.
-      onFailure: () => NodeHttpServerRequest.toServerResponse(request).destroy()
+      toError: (cause) => Upstream.toUpstreamError(incoming.target.provider.server.address, cause, "BodyInterrupted")
     })
-    return HttpServerResponse.raw(relayed, { status, headers: { ...Upstream.replyHeaders(headers), ...extra } })
+    // Already sent: the platform writes nothing more for a response that ended.
+    return HttpServerResponse.empty({ status })
   })
 
 // Routes ----------------------------------------------------------------------------------------------------------
@@ -287,7 +157,7 @@ const handle = (
     const identity = gateway.authenticate(headers)
     if (Option.isNone(identity)) return errorResponse(dialect, 401, "missing or unknown gateway key", "authentication_error")
     const refuse = (status: number, message: string, endpoint?: string) =>
-      Effect.as(recordRefusal(endpoint, status, String(status), message), errorResponse(dialect, status, message))
+      Effect.as(RequestTrace.recordRefusal(endpoint, status, String(status), message), errorResponse(dialect, status, message))
     const read = yield* RequestBody.read(request, gateway.maxBodyBytes)
     if (read._tag === "TooLarge") {
       const response = yield* refuse(413, `the request body is larger than ${read.limit} bytes`)
@@ -302,10 +172,10 @@ const handle = (
     if (target.provider.kind !== "echo" && target.provider.kind !== dialect.kind) {
       return yield* refuse(400, `endpoint ${JSON.stringify(endpoint)} serves the ${target.provider.kind} API, not ${dialect.kind}`, endpoint)
     }
-    const incoming: Incoming = { dialect, target, body: read.value, stream, headers, identity: identity.value }
+    const incoming: RequestTrace.Incoming = { dialect, target, body: read.value, stream, headers, identity: identity.value }
     const traced = target.endpoint.usageTracking
     const upstream = upstreamBody(incoming, traced)
-    const trace = traced ? yield* startTrace(incoming, gateway, upstream.body) : undefined
+    const trace = traced ? yield* RequestTrace.startTrace(incoming, gateway, upstream.body) : undefined
     return yield* forward(incoming, request, trace, upstream.body, upstream.stripUsage)
   })
 

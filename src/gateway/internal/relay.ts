@@ -1,19 +1,22 @@
 /**
- * The upstream body on its way to the client, as a Node stream: the bytes pass unchanged (or through `rewrite`,
- * e.g. the usage strip), each chunk handed to the trace's sink on the way, synchronously. Node streams, not an
- * Effect Stream: running an Effect Stream costs more per request than a whole proxy hop does, and this is the
- * gateway's hot path. The lifecycle stays Effect's: the request scope's finaliser reads what the sink saw.
+ * The upstream body on its way to the client, written straight to the Node response: the bytes pass unchanged
+ * (or through `rewrite`, e.g. the usage strip), each chunk handed to the trace's sink on the way, synchronously,
+ * with backpressure. Node streams, not an Effect Stream, and no `stream.pipeline`: running an Effect Stream costs
+ * more per request than a whole proxy hop does, and a pipeline allocates an abort controller (and throws a
+ * DOMException at it) per response. The lifecycle stays Effect's: `pump` is one interruptible Effect, and the
+ * request scope's finaliser reads what the sink saw.
  *
- * - upstream failure mid-body (reset, idle timeout): the sink fails and `onFailure` breaks the client's
- *   connection — a truncated answer must not look complete at the HTTP level;
- * - the client goes away: the platform destroys this stream, which destroys the upstream body (aborting the
+ * - upstream failure mid-body (reset, idle timeout): the sink fails and the client's connection is broken — a
+ *   truncated answer must not look complete at the HTTP level;
+ * - the client goes away: the request fiber is interrupted, which destroys the upstream body (aborting the
  *   request); the sink sees neither end nor failure — a cancellation;
  * - an encoded body (`content-encoding` gzip, deflate, br) is forwarded as is and decoded for the sink only.
  *
  * @internal
  */
+import * as Effect from "effect/Effect"
+import type { ServerResponse } from "node:http"
 import type { Readable } from "node:stream"
-import { Transform } from "node:stream"
 import * as Zlib from "node:zlib"
 
 /** Where the traced copy of the body goes. @internal */
@@ -32,8 +35,6 @@ export interface Options {
   readonly encoding?: string | undefined
   /** Wraps an upstream failure (for `error.type`). */
   readonly toError: (cause: unknown) => unknown
-  /** Breaks the client's connection. */
-  readonly onFailure: (error: unknown) => void
 }
 
 const decoderFor = (encoding: string | undefined): Zlib.Gunzip | Zlib.Inflate | Zlib.BrotliDecompress | undefined => {
@@ -86,39 +87,61 @@ const decoded = (sink: Sink, encoding: string | undefined): { readonly sink: Sin
   }
 }
 
-/** The client's copy of `source`. @internal */
-export const relay = (source: Readable, options: Options): Readable => {
-  const traced = options.sink === undefined ? undefined : decoded(options.sink, options.encoding)
-  const rewrite = options.rewrite
-  // Once the client is gone, the upstream body is destroyed on purpose: its errors are not failures.
-  let settled = false
-  const out = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      traced?.sink.feed(chunk)
-      if (rewrite === undefined) return callback(null, chunk)
-      for (const block of rewrite.feed(chunk)) this.push(block)
-      callback()
-    },
-    flush(callback) {
-      if (rewrite !== undefined) for (const block of rewrite.end()) this.push(block)
-      if (traced === undefined) return callback()
-      traced.finish(() => callback())
+/**
+ * Writes `source` to the client's `response` (whose head is already written) and completes when the response
+ * finished — or, after an upstream failure, once the client's connection was broken. Interrupted (the client
+ * went away), it destroys `source`, which aborts the upstream request.
+ *
+ * @internal
+ */
+export const pump = (source: Readable, response: ServerResponse, options: Options): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    const traced = options.sink === undefined ? undefined : decoded(options.sink, options.encoding)
+    const rewrite = options.rewrite
+    let settled = false
+    const write = (bytes: Uint8Array) => {
+      if (!response.write(bytes)) source.pause()
     }
+    const onDrain = () => source.resume()
+    const cleanup = () => {
+      settled = true
+      source.off("data", onData)
+      source.off("end", onEnd)
+      source.off("error", onError)
+      response.off("drain", onDrain)
+    }
+    function onData(chunk: Buffer) {
+      traced?.sink.feed(chunk)
+      if (rewrite === undefined) write(chunk)
+      else for (const block of rewrite.feed(chunk)) write(block)
+    }
+    function onEnd() {
+      cleanup()
+      if (rewrite !== undefined) for (const block of rewrite.end()) write(block)
+      const finish = () => response.end(() => resume(Effect.void))
+      if (traced === undefined) finish()
+      else traced.finish(finish)
+    }
+    function onError(cause: unknown) {
+      if (settled) return
+      cleanup()
+      const error = options.toError(cause)
+      traced?.sink.fail(error)
+      // The client must see the failure: a broken connection, never a clean end of a truncated answer.
+      response.destroy()
+      response.end()
+      resume(Effect.void)
+    }
+    source.on("data", onData)
+    source.on("end", onEnd)
+    source.on("error", onError)
+    response.on("drain", onDrain)
+    return Effect.sync(() => {
+      if (settled) return
+      cleanup()
+      if (!source.readableEnded) source.destroy()
+      // The client is gone: mark the response ended, so that nothing tries to write another head to it.
+      response.destroy()
+      response.end()
+    })
   })
-  source.on("error", (cause) => {
-    if (settled) return
-    settled = true
-    const error = options.toError(cause)
-    traced?.sink.fail(error)
-    options.onFailure(error)
-    out.destroy(error instanceof Error ? error : new Error(String(cause)))
-  })
-  // The client went away (or the response ended early): stop the upstream too.
-  out.on("close", () => {
-    if (settled || source.readableEnded) return
-    settled = true
-    if (!source.destroyed) source.destroy()
-  })
-  source.pipe(out)
-  return out
-}

@@ -115,10 +115,10 @@ export const start = (
   let finished = false
   const parent = request.replay === "never" ? Option.none() : TraceContext.fromHeaders(request.headers ?? {})
 
-  const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Outcome.Outcome => {
-    const own = Outcome.fromExit(exit)
-    return own._tag === "Ok" && lastProvider !== undefined ? lastProvider : own
-  }
+  // The last provider call decides when it did not succeed (its error type is the precise one: the request's own
+  // exit then only says the response broke off); else the request's own exit.
+  const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Outcome.Outcome =>
+    lastProvider !== undefined && (lastProvider._tag !== "Ok" || Exit.isSuccess(exit)) ? lastProvider : Outcome.fromExit(exit)
 
   const replay = (): void => {
     if (Option.isNone(parent)) return

@@ -67,7 +67,8 @@ export const errorTypeOf = (error: unknown): string => {
 /** @internal */
 export const fromExit = (exit: Exit.Exit<unknown, unknown>): Outcome => {
   if (Exit.isSuccess(exit)) return ok
-  if (Cause.isInterruptedOnly(exit.cause)) return cancelled
+  // Any interruption is the caller going away, even when the server then failed writing to it.
+  if (Cause.isInterrupted(exit.cause)) return cancelled
   const error = Option.getOrUndefined(Cause.failureOption(exit.cause))
   return failed(error === undefined ? "_OTHER" : errorTypeOf(error), exit.cause)
 }

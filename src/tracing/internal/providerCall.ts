@@ -216,7 +216,8 @@ export const start = <R, S>(
       const errorType = failure instanceof Sse.SseError ? sseErrorType(failure) : Outcome.errorTypeOf(failure)
       return Outcome.failed(errorType, Cause.fail(failure))
     }
-    if (!ended) return Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? Outcome.fromExit(exit) : Outcome.cancelled
+    // Neither end nor failure seen: the call failed elsewhere (its exit says how) or was stopped early.
+    if (!ended) return Exit.isFailure(exit) ? Outcome.fromExit(exit) : Outcome.cancelled
     const result = aggregate()
     if (Option.isNone(result)) {
       return mode === "sse" ? reported(IncompleteStream, "the stream ended without any event") : Outcome.ok
