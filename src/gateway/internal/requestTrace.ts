@@ -9,7 +9,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Tracer from "effect/Tracer"
-import type * as Headers from "../../internal/headers.js"
+import * as Headers from "../../internal/headers.js"
 import type * as Api from "../../providers/Api.js"
 import * as Attributes from "../../tracing/Attributes.js"
 import * as GatewayCall from "../../tracing/internal/gatewayCall.js"
@@ -100,14 +100,17 @@ export const startTrace = (incoming: Incoming, gateway: Gateway.Gateway["Type"],
       requestType: dialect.requestType,
       replay: gateway.replay
     }
-    const gatewaySpan = yield* Effect.makeSpan(`gateway/${target.endpoint.name}`, {
+    // `server_url`: the gateway as this client reached it (the Host passed the guard's allowlist).
+    const host = Headers.get(incoming.headers, "host")
+    const endpoint = host === undefined ? target.endpoint : { ...target.endpoint, serverUrl: `http://${host}` }
+    const gatewaySpan = yield* Effect.makeSpan(`gateway/${endpoint.name}`, {
       kind: "server",
       root: true,
       captureStackTrace: false,
-      attributes: GatewayCall.startAttributes(target.endpoint, request)
+      attributes: GatewayCall.startAttributes(endpoint, request)
     })
     if (capture.content === "full") GatewayCall.setInputs(gatewaySpan, incoming.body, capture.maxPayloadBytes)
-    const gatewayCall = GatewayCall.start(gatewaySpan, tracer, clock, target.endpoint, request)
+    const gatewayCall = GatewayCall.start(gatewaySpan, tracer, clock, endpoint, request)
     const provider = yield* dialect.use<Effect.Effect<ProviderCall.ProviderCall<unknown>>>((api) =>
       startProvider(api, incoming, gatewaySpan, upstream, capture)
     )
