@@ -150,6 +150,10 @@ describe("Gateway with the official SDKs", () => {
         const gateway = span(trace, "gateway/")
         const provider = span(trace, "provider/openai/openai-model")
         expect(provider.parentSpanId).toBe(gateway.spanId)
+        expect(gateway.attributes[Attributes.ServerUrl]).toBe(h.url)
+        // The request payload is stored once: the provider span holds only what the gateway changed.
+        expect(provider.attributes[Attributes.InputsFromParent]).toBe(true)
+        expect(JSON.parse(String(provider.attributes[Attributes.SpanInputs]))).toEqual({ model: "openai-model" })
         const expected = Option.getOrThrow(OpenAiChat.aggregate([fixture("openai-chat/tool-call.sse")]))
         expect(usageOf(provider)).toEqual(TokenUsage.toMlflow(OpenAiChat.usage(expected)))
         expect(provider.attributes[Attributes.GenAiResponseFinishReasons]).toEqual(["tool_calls"])
