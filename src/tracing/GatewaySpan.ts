@@ -205,6 +205,8 @@ export const tracedStream = <A, S, Out>(endpoint: Endpoint, request: Request, fo
         (exit) => Exit.isSuccess(exit) && !completed ? Exit.interrupt(FiberId.none) : exit
       )
       const { context, tracer } = yield* inside(call)
+      // For the stream's life (this scope), spans made on this fiber go through the collecting tracer.
+      yield* Effect.withTracerScoped(tracer)
       const observed = Observe.observe(stream, () => ({
         chunk: () => {},
         end: () => {
@@ -219,6 +221,6 @@ export const tracedStream = <A, S, Out>(endpoint: Endpoint, request: Request, fo
             const json = Payload.encode(completion.result.value, request.maxPayloadBytes ?? Payload.defaultMaxPayloadBytes)
             if (json !== undefined) call.setOutputJson(json)
           }))
-      return output.pipe(Stream.provideSomeLayer(Layer.merge(Layer.succeedContext(context), Layer.setTracer(tracer))))
+      return Stream.provideSomeContext(output, context)
     }))
     : stream
