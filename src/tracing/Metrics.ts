@@ -134,8 +134,8 @@ export interface Options {
   /** `false`: the no-op service (nothing recorded, no exporter). Default `true`. */
   readonly enabled?: boolean | undefined
   /**
-   * Distinct values recorded per capped attribute (request and response model, `error.type`, `endpoint_name`,
-   * `http.route`) beyond `knownValues`; later ones become `_OTHER`. Default 100.
+   * Distinct values recorded per capped attribute (request and response model, `error.type`, `server.address`,
+   * `endpoint_name`, `http.route`) beyond `knownValues`; later ones become `_OTHER`. Default 100.
    */
   readonly maxAttributeValues?: number | undefined
   /** Values always recorded as they are, outside the cap: the configured models and endpoint names. */

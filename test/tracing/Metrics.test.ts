@@ -3,10 +3,11 @@ import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, expect, it } from "@effect/vitest"
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics"
-import { ConfigError, ConfigProvider, Context, Effect, Exit, FastCheck, Layer, Logger, LogLevel, Option } from "effect"
+import { Cause, ConfigError, ConfigProvider, Context, Effect, Exit, FastCheck, Layer, Logger, LogLevel, Option } from "effect"
 import { createServer } from "node:http"
 import { Gateway } from "../../src/gateway/Gateway.js"
 import * as MetricsApi from "../../src/gateway/MetricsApi.js"
+import * as Sse from "../../src/Sse.js"
 import * as Metrics from "../../src/tracing/Metrics.js"
 import * as Telemetry from "../../src/tracing/Telemetry.js"
 import {
@@ -19,6 +20,7 @@ import {
   sumPoints
 } from "../support/metrics.js"
 import * as Receiver from "../support/otlpReceiver.js"
+import * as Paced from "../support/pacedUpstream.js"
 
 const durationBounds = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
 const tokenBounds = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
@@ -368,6 +370,48 @@ describe("Metrics: semconv gen_ai_latest_experimental", () => {
     }))
 })
 
+describe("Metrics: chunk timing of a real stream", () => {
+  // 200 ms to the first event, then 60, 60, 120, 60 ms between events, written by a real HTTP server.
+  const delaysMs = [200, 60, 60, 120, 60]
+
+  it.live("marks taken as the SSE events arrive give a time to first chunk and intervals the pauses bound", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const upstream = yield* Paced.start(delaysMs.map((_, i) => JSON.stringify({ i })), delaysMs)
+      const marks = Metrics.makeChunkTimes()
+      const seen: Array<number> = []
+      const duration = yield* Effect.promise(async () => {
+        const start = performance.now()
+        const response = await fetch(upstream.url, { method: "POST", body: "{}" })
+        const parser = Sse.makeParser({ dispatchIncompleteAtEnd: true })
+        for await (const bytes of response.body!) {
+          // Every event the bytes complete arrived now (as a provider fold's step sees them).
+          for (const _ of parser.feed(bytes)) {
+            const at = (performance.now() - start) / 1000
+            seen.push(at)
+            marks.mark(at)
+          }
+        }
+        return (performance.now() - start) / 1000
+      })
+      const collected = yield* recorded((m) => m.recordCall({ operation: "chat", provider: "openai", duration, chunks: marks }))
+      expect(seen).toHaveLength(delaysMs.length)
+      const first = histogramPoints(collected, "gen_ai.client.operation.time_to_first_chunk")[0]!.value
+      // A pause can be stretched on the way, never shortened.
+      expect(first.sum).toBeGreaterThanOrEqual(0.2)
+      expect(first.sum).toBe(seen[0])
+      const perChunk = histogramPoints(collected, "gen_ai.client.operation.time_per_output_chunk")[0]!.value
+      const intervals = seen.slice(1).map((t, i) => t - seen[i]!)
+      expect(perChunk.count).toBe(delaysMs.length - 1)
+      expect(perChunk.buckets.counts).toEqual(expectedCounts(durationBounds, intervals))
+      expect(perChunk.sum).toBeCloseTo(seen.at(-1)! - seen[0]!, 9)
+      const total = pointWith(histogramPoints(collected, "gen_ai.client.operation.duration"), {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai"
+      }).value
+      expect(total.sum).toBeGreaterThanOrEqual(delaysMs.reduce((a, b) => a + b, 0) / 1000)
+    })))
+})
+
 // GET /metrics ---------------------------------------------------------------------------------------------------
 
 const gatewayWithKey = (key: string) =>
@@ -517,6 +561,17 @@ describe("Metrics over OTLP", () => {
         expect(tokens.points.map((p) => [p.attributes["gen_ai.token.type"], p.sum])).toEqual([["input", 12], ["output", 40]])
       })))
   }
+
+  it.effect("an OTLP URL that is not http(s) is a defect at build time, whose message does not echo the URL", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Effect.scoped(Layer.build(Metrics.layer({
+        otlp: { url: "ftp://user:secret@example.com/v1/metrics", protocol: "http/json" }
+      }))))
+      assert(Exit.isFailure(exit))
+      const message = String(Cause.squash(exit.cause))
+      expect(message).toContain("the OTLP metrics URL is not a valid http(s) URL")
+      expect(message).not.toContain("secret")
+    }))
 
   it.live("exports periodically while the layer lives (OTEL_METRIC_EXPORT_INTERVAL)", () =>
     Effect.scoped(Effect.gen(function*() {

@@ -1,7 +1,7 @@
 /**
  * `recordCall` and `recordRequest`: a record becomes attribute sets (bounded) and measurements on the instruments
- * of `metricsInstruments.ts`. Synchronous, no Effect; per call it builds one key string per attribute set and
- * allocates attribute objects only for a series' first measurement.
+ * of `metricsInstruments.ts`. Synchronous, no Effect. A call's series are found with one nested lookup on its
+ * attribute values (no key built); keys and attribute objects are made only for a series' first measurement.
  *
  * @internal
  */
@@ -201,6 +201,7 @@ export const make = (options: RecorderOptions): Recorder => {
   const requestModels = limit()
   const responseModels = limit()
   const errorTypes = limit()
+  const addresses = limit()
   const endpoints = limit()
   const routes = limit()
   const catalogue = Instruments.genAi[options.semconv]
@@ -287,7 +288,7 @@ export const make = (options: RecorderOptions): Recorder => {
     recordCall: (record) => {
       const requestModel = requestModels.apply(record.requestModel)
       const responseModel = responseModels.apply(record.responseModel)
-      const address = record.serverAddress === "" ? undefined : record.serverAddress
+      const address = addresses.apply(record.serverAddress)
       // `server.port` is only defined together with `server.address`.
       const port = address === undefined ? undefined : record.serverPort
       const s = calls.get(record.operation, record.provider, requestModel, responseModel, address, port) ??
