@@ -115,6 +115,13 @@ export const HttpRequestMethod = "http.request.method"
 /** The route pattern, never the raw path (e.g. `/gateway/openai/v1/chat/completions`). @since 0.2.0 @category http */
 export const HttpRoute = "http.route"
 
+/** `input` or `output` on `gen_ai.client.token.usage`. @since 0.2.0 @category genai */
+export const GenAiTokenType = "gen_ai.token.type"
+/** On the newer token counters (`unknown` when the provider gives no per-modality breakdown). @since 0.2.0 @category genai */
+export const GenAiTokenModality = "gen_ai.token.modality"
+/** `http` or `https`, on `http.server.request.duration`. @since 0.2.0 @category http */
+export const UrlScheme = "url.scheme"
+
 /** `error.type` of a call the client abandoned (disconnect, consumer stopped, timeout). @since 0.1.0 @category genai */
 export const ErrorTypeCancelled = "cancelled"
 

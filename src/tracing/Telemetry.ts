@@ -17,8 +17,14 @@
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as Tracer from "@effect/opentelemetry/Tracer"
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter as JsonMetricExporter
+} from "@opentelemetry/exporter-metrics-otlp-http"
+import { OTLPMetricExporter as ProtobufMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto"
 import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { OTLPTraceExporter as ProtobufTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto"
+import type { PushMetricExporter } from "@opentelemetry/sdk-metrics"
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -152,12 +158,15 @@ const nonBlankRedacted = (name: string): Config.Config<Option.Option<Redacted.Re
     Config.map(Option.filter((value) => Redacted.value(value).trim() !== ""))
   )
 
-const protocolConfig: Config.Config<OtlpProtocol> = Config.all([
-  nonBlank("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
+/** The signals exported over OTLP; each has its own `OTEL_EXPORTER_OTLP_<SIGNAL>_*` variables. */
+type Signal = "TRACES" | "METRICS"
+
+const signalProtocolConfig = (signal: Signal): Config.Config<OtlpProtocol> => Config.all([
+  nonBlank(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`),
   nonBlank("OTEL_EXPORTER_OTLP_PROTOCOL")
-]).pipe(Config.mapOrFail(([traces, general]) => {
-  const [name, value] = Option.isSome(traces)
-    ? ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", traces.value]
+]).pipe(Config.mapOrFail(([specific, general]) => {
+  const [name, value] = Option.isSome(specific)
+    ? [`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, specific.value]
     : ["OTEL_EXPORTER_OTLP_PROTOCOL", Option.getOrElse(general, () => "http/protobuf")]
   if (value === "http/protobuf" || value === "http/json") return Either.right(value)
   return Either.left(ConfigError.InvalidData(
@@ -168,18 +177,23 @@ const protocolConfig: Config.Config<OtlpProtocol> = Config.all([
   ))
 }))
 
-const urlConfig: Config.Config<Option.Option<string>> = Config.all([
-  nonBlank("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+const protocolConfig = signalProtocolConfig("TRACES")
+
+/** The signal's full URL, else the base URL + `/v1/<signal>`. */
+const signalUrlConfig = (signal: Signal): Config.Config<Option.Option<string>> => Config.all([
+  nonBlank(`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`),
   nonBlank("OTEL_EXPORTER_OTLP_ENDPOINT")
-]).pipe(Config.mapOrFail(([traces, base]) => {
-  const [name, url] = Option.isSome(traces)
-    ? ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Option.some(traces.value)]
-    : ["OTEL_EXPORTER_OTLP_ENDPOINT", Option.map(base, (b) => `${b.replace(/\/+$/, "")}/v1/traces`)]
+]).pipe(Config.mapOrFail(([specific, base]) => {
+  const [name, url] = Option.isSome(specific)
+    ? [`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`, Option.some(specific.value)]
+    : ["OTEL_EXPORTER_OTLP_ENDPOINT", Option.map(base, (b) => `${b.replace(/\/+$/, "")}/v1/${signal.toLowerCase()}`)]
   return Option.isNone(url) || isHttpUrl(url.value)
     ? Either.right(url)
     // The value is not echoed: an endpoint URL can carry credentials.
     : Either.left(ConfigError.InvalidData([name], "Expected an http(s) URL"))
 }))
+
+const urlConfig = signalUrlConfig("TRACES")
 
 // RFC 9110 token characters for names; values: visible ASCII, space and tab (what Node's HTTP client accepts).
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
@@ -217,19 +231,21 @@ const parseHeaders = (
   return Either.right(out)
 }
 
-const headersConfig: Config.Config<Record<string, Redacted.Redacted<string>>> = Config.all([
+const signalHeadersConfig = (signal: Signal): Config.Config<Record<string, Redacted.Redacted<string>>> => Config.all([
   nonBlankRedacted("OTEL_EXPORTER_OTLP_HEADERS"),
-  nonBlankRedacted("OTEL_EXPORTER_OTLP_TRACES_HEADERS")
-]).pipe(Config.mapOrFail(([general, traces]) => {
+  nonBlankRedacted(`OTEL_EXPORTER_OTLP_${signal}_HEADERS`)
+]).pipe(Config.mapOrFail(([general, specific]) => {
   const parse = (name: string, raw: Option.Option<Redacted.Redacted<string>>) =>
     Option.isNone(raw) ? Either.right({}) : parseHeaders(name, raw.value)
   // Signal-specific headers override the general ones, name by name.
   return Either.zipWith(
     parse("OTEL_EXPORTER_OTLP_HEADERS", general),
-    parse("OTEL_EXPORTER_OTLP_TRACES_HEADERS", traces),
+    parse(`OTEL_EXPORTER_OTLP_${signal}_HEADERS`, specific),
     (a, b) => ({ ...a, ...b })
   )
 }))
+
+const headersConfig = signalHeadersConfig("TRACES")
 
 /**
  * OTLP export settings from the standard variables, or None when no endpoint is set (store only):
@@ -275,3 +291,89 @@ export const layerFromEnv = (
       otlp: Option.getOrUndefined(otlp)
     })
   }))
+
+// OTLP metrics ---------------------------------------------------------------------------------------------------
+
+/**
+ * Where, how and how often to export metrics over OTLP/HTTP. `url` is the full metrics URL, e.g.
+ * `http://127.0.0.1:4318/v1/metrics`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface OtlpMetricsOptions extends OtlpOptions {
+  /** Time between two exports (default 60 seconds). */
+  readonly exportInterval?: Duration.DurationInput | undefined
+  /** How long one export may take (default 30 seconds, never more than `exportInterval`). */
+  readonly exportTimeout?: Duration.DurationInput | undefined
+}
+
+/** A positive whole number of milliseconds, or None when unset or blank. */
+const millisConfig = (name: string): Config.Config<Option.Option<number>> =>
+  nonBlank(name).pipe(Config.mapOrFail((value) =>
+    Option.isNone(value)
+      ? Either.right(Option.none())
+      : /^\d+$/.test(value.value) && Number(value.value) > 0
+      ? Either.right(Option.some(Number(value.value)))
+      : Either.left(ConfigError.InvalidData([name], `Expected a positive number of milliseconds, got ${JSON.stringify(value.value)}`))
+  ))
+
+/**
+ * OTLP metrics export settings from the standard variables, or None when no endpoint is set (no push export):
+ *
+ * - `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` (the full URL, used as is), else `OTEL_EXPORTER_OTLP_ENDPOINT` (a base
+ *   URL: `/v1/metrics` is appended);
+ * - `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf` (default) or
+ *   `http/json`;
+ * - `OTEL_EXPORTER_OTLP_HEADERS`, overridden name by name by `OTEL_EXPORTER_OTLP_METRICS_HEADERS`;
+ * - `OTEL_METRIC_EXPORT_INTERVAL` and `OTEL_METRIC_EXPORT_TIMEOUT`, in milliseconds.
+ *
+ * The same parsing and errors as {@link otlpFromEnv}: a bad value is an `InvalidData` error naming its variable.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const otlpMetricsFromEnv: Effect.Effect<Option.Option<OtlpMetricsOptions>, ConfigError.ConfigError> = Effect
+  .gen(function*() {
+    const url = yield* signalUrlConfig("METRICS")
+    if (Option.isNone(url)) return Option.none()
+    const protocol = yield* signalProtocolConfig("METRICS")
+    const headers = yield* signalHeadersConfig("METRICS")
+    const interval = yield* millisConfig("OTEL_METRIC_EXPORT_INTERVAL")
+    const timeout = yield* millisConfig("OTEL_METRIC_EXPORT_TIMEOUT")
+    return Option.some<OtlpMetricsOptions>({
+      url: url.value,
+      protocol,
+      headers,
+      ...(Option.isSome(interval) ? { exportInterval: interval.value } : {}),
+      ...(Option.isSome(timeout) ? { exportTimeout: timeout.value } : {})
+    })
+  })
+
+/**
+ * The official OTLP/HTTP metric exporter for `otlp` (protobuf or JSON), asking for cumulative temporality. A `url`
+ * that is not an http(s) URL is a defect (the message does not echo it).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const otlpMetricExporter = (otlp: OtlpOptions): Effect.Effect<PushMetricExporter> =>
+  Effect.suspend(() => {
+    if (!isHttpUrl(otlp.url)) return Effect.dieMessage("Telemetry: the OTLP metrics URL is not a valid http(s) URL")
+    const config = {
+      url: otlp.url,
+      headers: revealHeaders(otlp.headers),
+      temporalityPreference: AggregationTemporalityPreference.CUMULATIVE
+    }
+    return Effect.succeed(
+      otlp.protocol === "http/json" ? new JsonMetricExporter(config) : new ProtobufMetricExporter(config)
+    )
+  })
+
+/**
+ * `OTEL_SERVICE_NAME`, trimmed; None when unset or blank.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const serviceNameFromEnv: Effect.Effect<Option.Option<string>, ConfigError.ConfigError> = nonBlank("OTEL_SERVICE_NAME")

@@ -1,9 +1,9 @@
 /**
- * A tiny OTLP/HTTP trace receiver for tests: an HTTP server on 127.0.0.1 (random port) that records every request
+ * A tiny OTLP/HTTP receiver for tests: an HTTP server on 127.0.0.1 (random port) that records every request
  * and answers with a configurable status, plus decoders for what it received — JSON (`http/json`) and a minimal
- * protobuf wire-format reader for `ExportTraceServiceRequest` (`http/protobuf`), written from the OTLP `.proto`
- * field numbers. Both decode to the same {@link DecodedSpan} shape so a test can assert the same things for
- * either protocol.
+ * protobuf wire-format reader for `ExportTraceServiceRequest` and `ExportMetricsServiceRequest`
+ * (`http/protobuf`), written from the OTLP `.proto` field numbers. Both protocols decode to the same
+ * {@link DecodedSpan} / {@link DecodedMetric} shapes so a test can assert the same things for either.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -245,11 +245,14 @@ const protoSpan = (buf: Uint8Array, resource: Record<string, AnyValue>, scope: s
 }
 
 /**
- * ExportTraceServiceRequest { 1 repeated ResourceSpans { 1 Resource { 1 attributes }, 2 repeated ScopeSpans {
- * 1 InstrumentationScope { 1 name }, 2 repeated Span } } }
+ * The envelope every OTLP export request shares (traces and metrics alike): 1 repeated Resource{Spans,Metrics} {
+ * 1 Resource { 1 attributes }, 2 repeated Scope{Spans,Metrics} { 1 InstrumentationScope { 1 name }, 2 repeated item } }.
+ * Calls `item` with each item's bytes, its resource attributes and its scope name.
  */
-export const decodeProtobuf = (body: Uint8Array): Array<DecodedSpan> => {
-  const spans: Array<DecodedSpan> = []
+const forEachItem = (
+  body: Uint8Array,
+  item: (bytes: Uint8Array, resource: Record<string, AnyValue>, scope: string) => void
+): void => {
   for (const rs of readFields(body)) {
     if (rs.no !== 1) continue
     const rsFields = readFields(lengthDelimited(rs))
@@ -263,11 +266,17 @@ export const decodeProtobuf = (body: Uint8Array): Array<DecodedSpan> => {
         ? undefined
         : readFields(lengthDelimited(scopeField)).find((f) => f.no === 1)
       const scope = scopeName === undefined ? "" : str(scopeName)
-      for (const s of ssFields) {
-        if (s.no === 2) spans.push(protoSpan(lengthDelimited(s), resource, scope))
+      for (const f of ssFields) {
+        if (f.no === 2) item(lengthDelimited(f), resource, scope)
       }
     }
   }
+}
+
+/** ExportTraceServiceRequest: the envelope, with `Span`s as items. */
+export const decodeProtobuf = (body: Uint8Array): Array<DecodedSpan> => {
+  const spans: Array<DecodedSpan> = []
+  forEachItem(body, (bytes, resource, scope) => spans.push(protoSpan(bytes, resource, scope)))
   return spans
 }
 
@@ -299,57 +308,238 @@ const jsonKeyValues = (list: Json | undefined): Record<string, AnyValue> => {
   return out
 }
 
+/** The OTLP/JSON envelope: `resource<Signal>[].scope<Signal>[].<signal>[]`, with each item's resource and scope. */
+const forEachJsonItem = (
+  body: Uint8Array,
+  signal: "Spans" | "Metrics",
+  item: (raw: JsonObject, resource: Record<string, AnyValue>, scope: string) => void
+): void => {
+  const request = obj(JSON.parse(utf8.decode(body)) as Json)
+  for (const rs of arr(request[`resource${signal}`])) {
+    const resource = jsonKeyValues(obj(obj(rs)["resource"])["attributes"])
+    for (const ss of arr(obj(rs)[`scope${signal}`])) {
+      const scope = text(obj(obj(ss)["scope"])["name"])
+      for (const raw of arr(obj(ss)[signal.toLowerCase()])) item(obj(raw), resource, scope)
+    }
+  }
+}
+
 /** OTLP/JSON: ids are hex strings, enums numbers, 64-bit times decimal strings (or numbers). */
 export const decodeJson = (body: Uint8Array): Array<DecodedSpan> => {
   const spans: Array<DecodedSpan> = []
-  const request = obj(JSON.parse(utf8.decode(body)) as Json)
-  for (const rs of arr(request["resourceSpans"])) {
-    const resource = jsonKeyValues(obj(obj(rs)["resource"])["attributes"])
-    for (const ss of arr(obj(rs)["scopeSpans"])) {
-      const scope = text(obj(obj(ss)["scope"])["name"])
-      for (const raw of arr(obj(ss)["spans"])) {
-        const s = obj(raw)
-        const status = obj(s["status"])
-        spans.push({
-          resource,
-          scope,
-          traceId: text(s["traceId"]),
-          spanId: text(s["spanId"]),
-          parentSpanId: text(s["parentSpanId"]),
-          name: text(s["name"]),
-          kind: Number(s["kind"] ?? 0),
-          startTimeUnixNano: text(s["startTimeUnixNano"]),
-          endTimeUnixNano: text(s["endTimeUnixNano"]),
-          attributes: jsonKeyValues(s["attributes"]),
-          events: arr(s["events"]).map((e) => ({
-            name: text(obj(e)["name"]),
-            timeUnixNano: text(obj(e)["timeUnixNano"]),
-            attributes: jsonKeyValues(obj(e)["attributes"])
-          })),
-          status: { code: Number(status["code"] ?? 0), message: text(status["message"]) }
-        })
-      }
-    }
-  }
+  forEachJsonItem(body, "Spans", (s, resource, scope) => {
+    const status = obj(s["status"])
+    spans.push({
+      resource,
+      scope,
+      traceId: text(s["traceId"]),
+      spanId: text(s["spanId"]),
+      parentSpanId: text(s["parentSpanId"]),
+      name: text(s["name"]),
+      kind: Number(s["kind"] ?? 0),
+      startTimeUnixNano: text(s["startTimeUnixNano"]),
+      endTimeUnixNano: text(s["endTimeUnixNano"]),
+      attributes: jsonKeyValues(s["attributes"]),
+      events: arr(s["events"]).map((e) => ({
+        name: text(obj(e)["name"]),
+        timeUnixNano: text(obj(e)["timeUnixNano"]),
+        attributes: jsonKeyValues(obj(e)["attributes"])
+      })),
+      status: { code: Number(status["code"] ?? 0), message: text(status["message"]) }
+    })
+  })
   return spans
 }
 
-/** Decodes one received request by its content type. */
-export const decodeRequest = (request: ReceivedRequest): Array<DecodedSpan> => {
+/** Decodes one received request with the decoder its content type asks for. */
+const byContentType = <A>(
+  request: ReceivedRequest,
+  protobuf: (body: Uint8Array) => Array<A>,
+  json: (body: Uint8Array) => Array<A>
+): Array<A> => {
   const type = String(request.headers["content-type"] ?? "")
-  if (type.startsWith("application/x-protobuf")) return decodeProtobuf(request.body)
-  if (type.startsWith("application/json")) return decodeJson(request.body)
+  if (type.startsWith("application/x-protobuf")) return protobuf(request.body)
+  if (type.startsWith("application/json")) return json(request.body)
   throw new Error(`unexpected content-type ${JSON.stringify(type)}`)
 }
+
+/** Decodes one received traces request by its content type. */
+export const decodeRequest = (request: ReceivedRequest): Array<DecodedSpan> =>
+  byContentType(request, decodeProtobuf, decodeJson)
+
+// Metrics ---------------------------------------------------------------------------------------------------------
+
+export interface DecodedPoint {
+  readonly attributes: Readonly<Record<string, AnyValue>>
+  readonly startTimeUnixNano: string
+  readonly timeUnixNano: string
+  /** Sum and gauge points. */
+  readonly value?: number
+  /** Histogram points. */
+  readonly count?: number
+  readonly sum?: number
+  readonly min?: number
+  readonly max?: number
+  readonly bucketCounts?: ReadonlyArray<number>
+  readonly explicitBounds?: ReadonlyArray<number>
+}
+
+export interface DecodedMetric {
+  readonly resource: Readonly<Record<string, AnyValue>>
+  readonly scope: string
+  readonly name: string
+  readonly unit: string
+  readonly description: string
+  readonly kind: "gauge" | "sum" | "histogram" | "other"
+  /** The OTLP enum: 1 delta, 2 cumulative (0 for gauges). */
+  readonly temporality: number
+  readonly isMonotonic: boolean
+  readonly points: ReadonlyArray<DecodedPoint>
+}
+
+const float64 = (bytes: Uint8Array, at = 0): number => view(bytes).getFloat64(at, true)
+
+/** A repeated fixed64/double field: packed (one length-delimited field) or not (one field per value). */
+const repeated8 = (fields: ReadonlyArray<Field>, no: number, read: (bytes: Uint8Array, at: number) => number) => {
+  const out: Array<number> = []
+  for (const f of fields) {
+    if (f.no !== no) continue
+    if (f.wire === 1) out.push(read(f.bytes, 0))
+    else if (f.wire === 2) for (let at = 0; at + 8 <= f.bytes.length; at += 8) out.push(read(f.bytes, at))
+  }
+  return out
+}
+
+const uint64At = (bytes: Uint8Array, at: number): number => Number(view(bytes).getBigUint64(at, true))
+
+// NumberDataPoint { 7 attributes, 2 start fixed64, 3 time fixed64, 4 as_double, 6 as_int sfixed64 }
+// HistogramDataPoint { 9 attributes, 2 start, 3 time, 4 count fixed64, 5 sum double, 6 bucket_counts fixed64*,
+//                      7 explicit_bounds double*, 11 min double, 12 max double }
+const protoPoint = (buf: Uint8Array, histogram: boolean): DecodedPoint => {
+  const fields = readFields(buf)
+  const one = (no: number) => fields.find((f) => f.no === no)
+  const fixed = (no: number, read: (bytes: Uint8Array) => number) => {
+    const f = one(no)
+    return f !== undefined && f.wire === 1 ? read(f.bytes) : undefined
+  }
+  const nanosOf = (no: number) => {
+    const f = one(no)
+    return f === undefined ? "0" : nanos(f)
+  }
+  const base = { attributes: keyValues(fields, histogram ? 9 : 7), startTimeUnixNano: nanosOf(2), timeUnixNano: nanosOf(3) }
+  if (!histogram) {
+    const asDouble = fixed(4, float64)
+    const asInt = fixed(6, (b) => Number(view(b).getBigInt64(0, true)))
+    return { ...base, ...(asDouble !== undefined ? { value: asDouble } : asInt !== undefined ? { value: asInt } : {}) }
+  }
+  const optional = (key: string, value: number | undefined) => value === undefined ? {} : { [key]: value }
+  return {
+    ...base,
+    count: fixed(4, (b) => uint64At(b, 0)) ?? 0,
+    ...optional("sum", fixed(5, float64)),
+    ...optional("min", fixed(11, float64)),
+    ...optional("max", fixed(12, float64)),
+    bucketCounts: repeated8(fields, 6, uint64At),
+    explicitBounds: repeated8(fields, 7, float64)
+  }
+}
+
+// Metric { 1 name, 2 description, 3 unit, 5 gauge, 7 sum, 9 histogram }; Gauge { 1 points };
+// Sum { 1 points, 2 temporality, 3 is_monotonic }; Histogram { 1 points, 2 temporality }
+const protoMetric = (buf: Uint8Array, resource: Record<string, AnyValue>, scope: string): DecodedMetric => {
+  const metric = {
+    resource,
+    scope,
+    name: "",
+    unit: "",
+    description: "",
+    kind: "other" as DecodedMetric["kind"],
+    temporality: 0,
+    isMonotonic: false,
+    points: [] as Array<DecodedPoint>
+  }
+  for (const f of readFields(buf)) {
+    if (f.no === 1) metric.name = str(f)
+    else if (f.no === 2) metric.description = str(f)
+    else if (f.no === 3) metric.unit = str(f)
+    else if (f.no === 5 || f.no === 7 || f.no === 9) {
+      metric.kind = f.no === 5 ? "gauge" : f.no === 7 ? "sum" : "histogram"
+      for (const d of readFields(lengthDelimited(f))) {
+        if (d.no === 1) metric.points.push(protoPoint(lengthDelimited(d), f.no === 9))
+        else if (d.no === 2) metric.temporality = num(d)
+        else if (d.no === 3) metric.isMonotonic = num(d) !== 0
+      }
+    }
+  }
+  return metric
+}
+
+/** ExportMetricsServiceRequest: the envelope, with `Metric`s as items. */
+export const decodeMetricsProtobuf = (body: Uint8Array): Array<DecodedMetric> => {
+  const metrics: Array<DecodedMetric> = []
+  forEachItem(body, (bytes, resource, scope) => metrics.push(protoMetric(bytes, resource, scope)))
+  return metrics
+}
+
+const jsonNumbers = (value: Json | undefined): Array<number> => arr(value).map((v) => Number(v))
+
+const jsonPoint = (raw: Json, histogram: boolean): DecodedPoint => {
+  const p = obj(raw)
+  const base = {
+    attributes: jsonKeyValues(p["attributes"]),
+    startTimeUnixNano: text(p["startTimeUnixNano"]),
+    timeUnixNano: text(p["timeUnixNano"])
+  }
+  const optional = (key: string, value: Json | undefined) => value === undefined ? {} : { [key]: Number(value) }
+  if (!histogram) return { ...base, ...optional("value", p["asDouble"] ?? p["asInt"]) }
+  return {
+    ...base,
+    count: Number(p["count"] ?? 0),
+    ...optional("sum", p["sum"]),
+    ...optional("min", p["min"]),
+    ...optional("max", p["max"]),
+    bucketCounts: jsonNumbers(p["bucketCounts"]),
+    explicitBounds: jsonNumbers(p["explicitBounds"])
+  }
+}
+
+/** OTLP/JSON metrics: int64 values may be numbers or decimal strings. */
+export const decodeMetricsJson = (body: Uint8Array): Array<DecodedMetric> => {
+  const metrics: Array<DecodedMetric> = []
+  forEachJsonItem(body, "Metrics", (m, resource, scope) => {
+    const kind = "histogram" in m ? "histogram" : "sum" in m ? "sum" : "gauge" in m ? "gauge" : "other"
+    const data = kind === "other" ? {} : obj(m[kind])
+    metrics.push({
+      resource,
+      scope,
+      name: text(m["name"]),
+      unit: text(m["unit"]),
+      description: text(m["description"]),
+      kind,
+      temporality: Number(data["aggregationTemporality"] ?? 0),
+      isMonotonic: data["isMonotonic"] === true,
+      points: arr(data["dataPoints"]).map((p) => jsonPoint(p, kind === "histogram"))
+    })
+  })
+  return metrics
+}
+
+/** Decodes one received metrics request by its content type. */
+export const decodeMetricsRequest = (request: ReceivedRequest): Array<DecodedMetric> =>
+  byContentType(request, decodeMetricsProtobuf, decodeMetricsJson)
 
 // The receiver ------------------------------------------------------------------------------------------------
 
 export interface OtlpReceiver {
   /** The traces URL to export to: `http://127.0.0.1:<port>/v1/traces`. */
   readonly url: string
+  /** The metrics URL: `http://127.0.0.1:<port>/v1/metrics`. */
+  readonly metricsUrl: string
   readonly requests: ReadonlyArray<ReceivedRequest>
   /** Every span of every request to `/v1/traces` so far. */
   readonly spans: () => Array<DecodedSpan>
+  /** Every metric of every request to `/v1/metrics` so far, in arrival order. */
+  readonly metrics: () => Array<DecodedMetric>
   /** The status answered from now on (200 by default). */
   readonly setStatus: (status: number) => void
 }
@@ -388,8 +578,10 @@ export const make: Effect.Effect<OtlpReceiver, never, Scope.Scope> = Effect.gen(
   )
   return {
     url: `http://127.0.0.1:${port}/v1/traces`,
+    metricsUrl: `http://127.0.0.1:${port}/v1/metrics`,
     requests,
     spans: () => requests.filter((r) => r.path === "/v1/traces").flatMap(decodeRequest),
+    metrics: () => requests.filter((r) => r.path === "/v1/metrics").flatMap(decodeMetricsRequest),
     setStatus: (next) => {
       status = next
     }
