@@ -111,6 +111,27 @@ export * as TraceStore from "./tracing/TraceStore.js"
 export * as Telemetry from "./tracing/Telemetry.js"
 
 /**
+ * GenAI client metrics and `http.server.request.duration`: Prometheus text and OTLP export.
+ *
+ * @since 0.2.0
+ */
+export * as Metrics from "./tracing/Metrics.js"
+
+/**
+ * `GET /metrics` for the gateway (Prometheus text).
+ *
+ * @since 0.2.0
+ */
+export * as MetricsApi from "./gateway/MetricsApi.js"
+
+/**
+ * The gateway's request log, written off the request path.
+ *
+ * @since 0.2.0
+ */
+export * as RequestLog from "./gateway/RequestLog.js"
+
+/**
  * The gateway's config file, as a Schema, and its loader.
  *
  * @since 0.1.0

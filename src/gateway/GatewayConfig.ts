@@ -244,6 +244,11 @@ const Tracing = Schema.Struct({
   )
 }).annotations(expectedShape("an object"))
 
+const MetricsSettings = Schema.Struct({
+  enabled: Schema.optionalWith(Schema.Boolean.annotations(expected("true or false")), { exact: true }),
+  maxAttributeValues: Schema.optionalWith(Count("a positive integer", 1), { exact: true })
+}).annotations(expectedShape("an object with \"enabled\""))
+
 /**
  * The whole config file. Defaults: `server` 127.0.0.1:8080, `replay: "always"`, no `auth`, `tracing` left to the
  * trace store's own defaults.
@@ -259,6 +264,7 @@ export const Config = Schema.Struct({
   ),
   auth: Schema.optionalWith(Auth, { exact: true }),
   tracing: Schema.optionalWith(Tracing, { exact: true }),
+  metrics: Schema.optionalWith(MetricsSettings, { exact: true }),
   endpoints: Endpoints
 }).annotations(expectedShape("a JSON object with \"endpoints\""))
 

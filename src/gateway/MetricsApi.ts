@@ -12,6 +12,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { Metrics } from "../tracing/Metrics.js"
+import * as Dialect from "./Dialect.js"
 import { Gateway } from "./Gateway.js"
 
 /**
@@ -23,7 +24,7 @@ import { Gateway } from "./Gateway.js"
 export const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
 
 const error = (status: number, type: string, message: string) =>
-  HttpServerResponse.unsafeJson({ error: { message, type, code: type } }, { status })
+  HttpServerResponse.unsafeJson(Dialect.errorBody(undefined, status, message, type), { status })
 
 const scrape = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest

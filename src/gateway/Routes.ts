@@ -28,9 +28,12 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { IncomingHttpHeaders } from "node:http"
+import * as Attributes from "../tracing/Attributes.js"
+import * as Metrics from "../tracing/Metrics.js"
 import { TraceStore } from "../tracing/TraceStore.js"
 import * as Dialect from "./Dialect.js"
 import * as Gateway from "./Gateway.js"
+import * as MetricsApi from "./MetricsApi.js"
 import * as Relay from "./internal/relay.js"
 import * as RequestTrace from "./internal/requestTrace.js"
 import * as RequestBody from "./internal/requestBody.js"
@@ -120,27 +123,33 @@ type Target = (body: Record<string, unknown>) => Effect.Effect<{ readonly endpoi
 
 /**
  * One passthrough route: authenticate, read the JSON body (bounded), find the endpoint, forward — traced unless
- * the endpoint's `usageTracking` is off. Logged when the request's scope closes (after the last byte).
+ * the endpoint's `usageTracking` is off. Logged and measured when the request's scope closes (after the last
+ * byte); `http.route` is the route's pattern, never the raw path.
  */
 const passthrough = (dialect: Dialect.Dialect, targetOf: Target) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const gateway = yield* Gateway.Gateway
     const log = yield* RequestLog
-    const started = Date.now()
+    const metrics = Option.getOrElse(yield* Effect.serviceOption(Metrics.Metrics), () => Metrics.noop)
+    const started = performance.now()
     const seen = { endpoint: "-", status: 500 }
     yield* Effect.addFinalizer((exit) =>
-      Effect.sync(() =>
-        log.record({
+      Effect.sync(() => {
+        const aborted = Exit.isInterrupted(exit)
+        const millis = performance.now() - started
+        log.record({ method: request.method, url: request.url, endpoint: seen.endpoint, status: aborted ? "aborted" : seen.status, millis: Math.round(millis) })
+        metrics.recordRequest({
           method: request.method,
-          url: request.url,
-          endpoint: seen.endpoint,
-          status: Exit.isInterrupted(exit) ? "aborted" : seen.status,
-          millis: Date.now() - started
+          route: dialect.route,
+          status: aborted ? 499 : seen.status,
+          duration: millis / 1000,
+          endpoint: gateway.endpoints.has(seen.endpoint) ? seen.endpoint : undefined,
+          errorType: aborted ? Attributes.ErrorTypeCancelled : undefined
         })
-      )
+      })
     )
-    const response = yield* handle(dialect, targetOf, request, gateway, seen)
+    const response = yield* handle(dialect, targetOf, request, gateway, seen, metrics)
     seen.status = response.status
     return response
   })
@@ -150,7 +159,8 @@ const handle = (
   targetOf: Target,
   request: HttpServerRequest.HttpServerRequest,
   gateway: Gateway.Gateway["Type"],
-  seen: { endpoint: string }
+  seen: { endpoint: string },
+  metrics: Metrics.Metrics["Type"]
 ) =>
   Effect.gen(function*() {
     const headers = headersOf(request)
@@ -175,7 +185,7 @@ const handle = (
     const incoming: RequestTrace.Incoming = { dialect, target, body: read.value, stream, headers, identity: identity.value }
     const traced = target.endpoint.usageTracking
     const upstream = upstreamBody(incoming, traced)
-    const trace = traced ? yield* RequestTrace.startTrace(incoming, gateway, upstream.body) : undefined
+    const trace = traced ? yield* RequestTrace.startTrace(incoming, gateway, upstream.body, metrics) : undefined
     return yield* forward(incoming, request, trace, upstream.body, upstream.stripUsage)
   })
 
@@ -267,6 +277,7 @@ const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E
  * @category routers
  */
 export const router = HttpRouter.fromIterable([
+  ...MetricsApi.router.routes,
   ...Dialect.all.filter((dialect) => dialect.modelInBody).map((dialect) =>
     HttpRouter.makeRoute("POST", dialect.route, passthrough(dialect, fromBody))
   ),

@@ -11,6 +11,7 @@ import * as Layer from "effect/Layer"
 import type * as Http from "node:http"
 import { createServer } from "node:http"
 import type { Duplex } from "node:stream"
+import * as Metrics from "../tracing/Metrics.js"
 import * as Telemetry from "../tracing/Telemetry.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as Gateway from "./Gateway.js"
@@ -56,6 +57,13 @@ export const layer = (config: GatewayConfig.Config) =>
     HttpMiddleware.withTracerDisabledWhen(() => true),
     Layer.provide(Gateway.layer(config)),
     Layer.provide(RequestLog.layer),
+    Layer.provideMerge(Metrics.layerFromEnv({
+      enabled: config.metrics?.enabled ?? true,
+      serviceName: "effect-llm-trace-gateway",
+      maxAttributeValues: config.metrics?.maxAttributeValues,
+      // Configured names are never folded into `_OTHER`.
+      knownValues: config.endpoints.flatMap((e) => [e.name, e.provider.model ?? e.name])
+    })),
     Layer.provideMerge(NodeHttpServer.layer(makeServer, { host: config.server.host, port: config.server.port })),
     Layer.provideMerge(Telemetry.layerFromEnv({
       serviceName: "effect-llm-trace-gateway",

@@ -19,6 +19,7 @@ import type * as Api from "../providers/Api.js"
 import { GatewaySpan } from "./GatewaySpan.js"
 import * as Call from "./internal/providerCall.js"
 import * as Payload from "./internal/payload.js"
+import * as Metrics from "./Metrics.js"
 
 /**
  * @since 0.1.0
@@ -97,7 +98,8 @@ export const startCall = <R, S>(options: Options<R, S>): Effect.Effect<Call.Prov
       // Inside a gateway request, always under the gateway span (see GatewaySpan.tracedStream).
       ...(Option.isSome(gateway) ? { parent: gateway.value.span } : {})
     })
-    const call = Call.start(span, yield* Effect.clock, request, capture)
+    const metrics = yield* Effect.serviceOption(Metrics.Metrics)
+    const call = Call.start(span, yield* Effect.clock, request, capture, Option.getOrUndefined(metrics))
     yield* Effect.addFinalizer((exit) =>
       Effect.sync(() => {
         const finished = call.finish(exit)

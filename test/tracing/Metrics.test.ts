@@ -3,9 +3,11 @@ import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, expect, it } from "@effect/vitest"
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics"
-import { Cause, ConfigError, ConfigProvider, Context, Effect, Exit, FastCheck, Layer, Logger, LogLevel, Option } from "effect"
+import { Cause, ConfigError, ConfigProvider, Context, Effect, Exit, FastCheck, Layer, Logger, LogLevel, Option, Schema } from "effect"
 import { createServer } from "node:http"
+import * as GatewayModule from "../../src/gateway/Gateway.js"
 import { Gateway } from "../../src/gateway/Gateway.js"
+import * as GatewayConfig from "../../src/gateway/GatewayConfig.js"
 import * as MetricsApi from "../../src/gateway/MetricsApi.js"
 import * as Sse from "../../src/Sse.js"
 import * as Metrics from "../../src/tracing/Metrics.js"
@@ -415,15 +417,10 @@ describe("Metrics: chunk timing of a real stream", () => {
 // GET /metrics ---------------------------------------------------------------------------------------------------
 
 const gatewayWithKey = (key: string) =>
-  Gateway.of({
-    endpoints: new Map(),
-    authenticate: (headers) => {
-      const auth = headers["authorization"]
-      return auth === `Bearer ${key}` ? Option.some(Option.some({ username: "prometheus" })) : Option.none()
-    },
-    replay: "never",
-    maxChunkEvents: 0
-  })
+  GatewayModule.make(Schema.decodeUnknownSync(GatewayConfig.Config)({
+    auth: { keys: [{ key, username: "prometheus" }] },
+    endpoints: [{ name: "echo", provider: { kind: "echo" } }]
+  }))
 
 /** `MetricsApi.router` on 127.0.0.1 (ephemeral port), with the given metrics; `test` gets its base URL. */
 const serving = <A, E>(metrics: Layer.Layer<Metrics.Metrics>, test: (url: string, service: Metrics.Metrics["Type"]) => Effect.Effect<A, E>) =>

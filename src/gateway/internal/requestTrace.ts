@@ -12,6 +12,7 @@ import type * as Tracer from "effect/Tracer"
 import * as Headers from "../../internal/headers.js"
 import type * as Api from "../../providers/Api.js"
 import * as Attributes from "../../tracing/Attributes.js"
+import type * as Metrics from "../../tracing/Metrics.js"
 import * as GatewayCall from "../../tracing/internal/gatewayCall.js"
 import * as Outcome from "../../tracing/internal/outcome.js"
 import * as Payload from "../../tracing/internal/payload.js"
@@ -59,7 +60,8 @@ const startProvider = <R, S>(
   incoming: Incoming,
   gatewaySpan: Tracer.Span,
   upstream: Record<string, unknown>,
-  capture: Gateway.Capture
+  capture: Gateway.Capture,
+  metrics: Metrics.Metrics["Type"]
 ): Effect.Effect<ProviderCall.ProviderCall<R>> => {
   const { target } = incoming
   const request: ProviderCall.Request<R, S> = {
@@ -79,7 +81,7 @@ const startProvider = <R, S>(
       attributes: { ...ProviderCall.startAttributes(request), [Attributes.InputsFromParent]: true }
     }),
     Effect.clock,
-    (span, clock) => ProviderCall.start(span, clock, request, { ...ProviderCall.defaultCapture, ...capture })
+    (span, clock) => ProviderCall.start(span, clock, request, { ...ProviderCall.defaultCapture, ...capture }, metrics)
   )
 }
 
@@ -87,7 +89,12 @@ const startProvider = <R, S>(
  * Starts the gateway span and the provider span in the request's scope, with ONE finaliser that ends both (the
  * provider's outcome becomes the request's) and replays.
  */
-export const startTrace = (incoming: Incoming, gateway: Gateway.Gateway["Type"], upstream: Record<string, unknown>) =>
+export const startTrace = (
+  incoming: Incoming,
+  gateway: Gateway.Gateway["Type"],
+  upstream: Record<string, unknown>,
+  metrics: Metrics.Metrics["Type"]
+) =>
   Effect.gen(function*() {
     const { dialect, target } = incoming
     const capture = gateway.capture
@@ -112,7 +119,7 @@ export const startTrace = (incoming: Incoming, gateway: Gateway.Gateway["Type"],
     if (capture.content === "full") GatewayCall.setInputs(gatewaySpan, incoming.body, capture.maxPayloadBytes)
     const gatewayCall = GatewayCall.start(gatewaySpan, tracer, clock, endpoint, request)
     const provider = yield* dialect.use<Effect.Effect<ProviderCall.ProviderCall<unknown>>>((api) =>
-      startProvider(api, incoming, gatewaySpan, upstream, capture)
+      startProvider(api, incoming, gatewaySpan, upstream, capture, metrics)
     )
     yield* Effect.addFinalizer((exit) =>
       Effect.sync(() => {

@@ -16,6 +16,7 @@ import type * as Api from "../../providers/Api.js"
 import * as Sse from "../../Sse.js"
 import * as TokenUsage from "../../TokenUsage.js"
 import * as Attributes from "../Attributes.js"
+import * as Metrics from "../Metrics.js"
 import * as TraceContext from "../TraceContext.js"
 import * as Attribute from "./attribute.js"
 import * as Outcome from "./outcome.js"
@@ -144,10 +145,13 @@ export const start = <R, S>(
   span: Tracer.Span,
   clock: Clock.Clock,
   request: Request<R, S>,
-  capture: Capture
+  capture: Capture,
+  metrics: Metrics.Metrics["Type"] = Metrics.noop
 ): ProviderCall<R> => {
   const { api } = request
   const startTime = span.status.startTime
+  // Arrival times for `time_per_output_chunk`: kept only when metrics record them.
+  const chunks = metrics.enabled ? Metrics.makeChunkTimes() : undefined
   let mode: "sse" | "json" | "error" = request.stream ? "sse" : "json"
   let status = 200
 
@@ -170,6 +174,7 @@ export const start = <R, S>(
     if (batch.length === 0 || foldError !== undefined) return
     const now = clock.unsafeCurrentTimeNanos()
     if (firstEventAt === undefined) firstEventAt = now
+    const since = chunks === undefined ? 0 : Number(now - startTime) / 1e9
     try {
       if (state === undefined) state = api.fold.initial()
       for (const event of batch) {
@@ -179,6 +184,7 @@ export const start = <R, S>(
           })
         }
         events++
+        chunks?.mark(since)
         state = api.fold.step(state, event)
       }
     } catch (cause) {
@@ -315,6 +321,20 @@ export const start = <R, S>(
         span.attribute(Attributes.TracingError, `fold failed: ${foldError instanceof Error ? foldError.message : String(foldError)}`)
       }
       const endTime = Outcome.endSync(span, outcome, clock)
+      if (metrics.enabled) {
+        metrics.recordCall({
+          operation: api.operation,
+          provider: api.provider,
+          requestModel: request.model,
+          responseModel: recorded?.model,
+          serverAddress: request.server?.address,
+          serverPort: request.server?.port,
+          errorType: outcome._tag === "Ok" ? undefined : outcome._tag === "Cancelled" ? Attributes.ErrorTypeCancelled : outcome.errorType,
+          duration: Number(endTime - startTime) / 1e9,
+          chunks: mode === "sse" ? chunks : undefined,
+          usage: recorded?.usage
+        })
+      }
       finished = {
         outcome,
         outputJson: recorded?.outputJson,
