@@ -5,6 +5,7 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import * as AnthropicMessages from "../../src/providers/AnthropicMessages.js"
 import { aggregateBytes } from "../../src/providers/Api.js"
+import { readFastDelta } from "../../src/providers/internal/anthropicFastDelta.js"
 import type * as Sse from "../../src/Sse.js"
 import {
   anthropicSpecArbitrary,
@@ -507,7 +508,7 @@ describe("AnthropicMessages: the JSON.parse-free hot path", () => {
     [FastCheck.constantFrom(...kinds), literal, FastCheck.nat(variants.length - 1), FastCheck.constantFrom("0", "7", "42", "123456789", "1234567890")],
     ([[type, field], value, variant, index]) => {
       const data = variants[variant]!(index, type, field, value)
-      const fast = AnthropicMessages.readFastDelta(data)
+      const fast = readFastDelta(data)
       let parsed: unknown = undefined
       try {
         parsed = JSON.parse(data)
