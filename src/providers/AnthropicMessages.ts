@@ -17,7 +17,9 @@
  *
  * @since 0.1.0
  */
+import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Fold from "../Fold.js"
 import { forEachJson, isIndex, isRecord, type Json, nonEmpty, someNonEmpty, stepJson } from "../internal/json.js"
 import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
@@ -355,7 +357,7 @@ const messages = Api.make<Message, State>({
  * @since 0.1.0
  * @category folding
  */
-export const fold = messages.fold
+export const fold: Fold.Fold<Sse.Event, State, Api.Aggregate<Message>> = messages.fold
 
 /**
  * Folds raw body chunks (SSE bytes, any split) into a `message`; None when no message id and no block arrived.
@@ -363,7 +365,7 @@ export const fold = messages.fold
  * @since 0.1.0
  * @category folding
  */
-export const aggregate = messages.aggregate
+export const aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<Message> = messages.aggregate
 
 /**
  * Everything tracing needs to know about the Messages API.

@@ -12,8 +12,11 @@
  *
  * @since 0.1.0
  */
+import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Fold from "../Fold.js"
 import { isIndex, isRecord, type Json, nonEmpty, someNonEmpty } from "../internal/json.js"
+import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
 import * as Api from "./Api.js"
 import { type Candidate, GenerateContentResponse } from "./GeminiGenerateContentSchema.js"
@@ -323,7 +326,7 @@ const generateContent = Api.make<GenerateContentResponse, State>({
  * @since 0.1.0
  * @category folding
  */
-export const fold = generateContent.fold
+export const fold: Fold.Fold<Sse.Event, State, Api.Aggregate<GenerateContentResponse>> = generateContent.fold
 
 /**
  * Folds raw body chunks (SSE bytes, any split) into a `GenerateContentResponse`; None when no candidate and no
@@ -332,7 +335,7 @@ export const fold = generateContent.fold
  * @since 0.1.0
  * @category folding
  */
-export const aggregate = generateContent.aggregate
+export const aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<GenerateContentResponse> = generateContent.aggregate
 
 /**
  * Everything tracing needs to know about `generateContent` / `streamGenerateContent`.

@@ -13,7 +13,9 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Fold from "../Fold.js"
 import { isIndex, isRecord, type Json, nonEmpty, someNonEmpty } from "../internal/json.js"
+import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
 import * as Api from "./Api.js"
 import * as streamError from "./internal/streamError.js"
@@ -360,7 +362,7 @@ const chat = Api.make<ChatCompletion, State>({
  * @since 0.1.0
  * @category folding
  */
-export const fold = chat.fold
+export const fold: Fold.Fold<Sse.Event, State, Api.Aggregate<ChatCompletion>> = chat.fold
 
 /**
  * Folds raw body chunks (SSE bytes, any split) into a `chat.completion`; None when no chunk arrived.
@@ -368,7 +370,7 @@ export const fold = chat.fold
  * @since 0.1.0
  * @category folding
  */
-export const aggregate = chat.aggregate
+export const aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<ChatCompletion> = chat.aggregate
 
 /**
  * Folds already-parsed chunks (e.g. objects from the SDK's stream) into a `chat.completion`; None when there

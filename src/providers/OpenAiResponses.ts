@@ -10,8 +10,11 @@
  *
  * @since 0.1.0
  */
+import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Fold from "../Fold.js"
 import { isIndex, isRecord, type Json, someNonEmpty } from "../internal/json.js"
+import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
 import * as Api from "./Api.js"
 import * as streamError from "./internal/streamError.js"
@@ -277,7 +280,7 @@ const responses = Api.make<Response, State>({
  * @since 0.1.0
  * @category folding
  */
-export const fold = responses.fold
+export const fold: Fold.Fold<Sse.Event, State, Api.Aggregate<Response>> = responses.fold
 
 /**
  * Folds raw body chunks (SSE bytes, any split) into the final `response`: the terminal event's. None when no
@@ -286,7 +289,7 @@ export const fold = responses.fold
  * @since 0.1.0
  * @category folding
  */
-export const aggregate = responses.aggregate
+export const aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<Response> = responses.aggregate
 
 /**
  * Everything tracing needs to know about the Responses API.
