@@ -531,7 +531,7 @@ describe("AnthropicMessages: api", () => {
     id: "msg_nonstream",
     type: "message",
     role: "assistant",
-    model: "claude-sonnet-4-5",
+    model: "claude-sonnet-5-5",
     content: [{ type: "text", text: "hi" }, { type: "tool_use", id: "t", name: "n", input: { a: 1 } }],
     stop_reason: "tool_use",
     stop_sequence: null,
@@ -557,7 +557,7 @@ describe("AnthropicMessages: api", () => {
   it("reads id, model, finish reasons and usage", () => {
     const response = Option.getOrThrow(AnthropicMessages.api.decodeResponse(body))
     expect(AnthropicMessages.api.responseId(response)).toEqual(Option.some("msg_nonstream"))
-    expect(AnthropicMessages.api.responseModel(response)).toEqual(Option.some("claude-sonnet-4-5"))
+    expect(AnthropicMessages.api.responseModel(response)).toEqual(Option.some("claude-sonnet-5-5"))
     expect(AnthropicMessages.api.finishReasons(response)).toEqual(["tool_use"])
     expect(AnthropicMessages.api.usage(response)).toEqual({
       inputTokens: 12,
