@@ -26,7 +26,8 @@ export * as Fold from "./Fold.js"
 export * as TokenUsage from "./TokenUsage.js"
 
 /**
- * What a provider API is to tracing: its fold, and how to read its responses.
+ * What a provider API is to tracing: its fold, and how to read its responses; `Api.make` builds one from its
+ * definition.
  *
  * @since 0.1.0
  */

@@ -105,7 +105,7 @@ export interface Definition<R, S extends JsonEventState> extends Omit<Api<R, S>,
   readonly step?: (state: S, event: Sse.Event, accept: Accept<S>) => S
   /** A response arrived (else the fold gives None, unless an error did). */
   readonly hasResponse: (state: S) => boolean
-  /** The response so far: partial until `complete`; a fresh value, never changed by later events. */
+  /** The response so far: partial until `complete`. */
   readonly response: (state: S) => R
   /** The API's terminal marker arrived. */
   readonly complete: (state: S) => boolean
