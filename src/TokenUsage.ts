@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { asRecord } from "./internal/json.js"
 
 /**
  * @since 0.1.0
@@ -34,9 +35,6 @@ export const empty: TokenUsage = {}
 
 const num = (value: unknown): number | undefined =>
   typeof value === "number" && Number.isFinite(value) ? value : undefined
-
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
 
 const sum = (...values: ReadonlyArray<number | undefined>): number | undefined => {
   let total: number | undefined = undefined
@@ -66,16 +64,16 @@ const make = (fields: { readonly [K in keyof TokenUsage]-?: number | undefined }
  * @category converters
  */
 export const fromOpenAiChat = (usage: unknown): TokenUsage => {
-  const u = record(usage) ?? {}
+  const u = asRecord(usage) ?? {}
   const input = num(u["prompt_tokens"])
   const output = num(u["completion_tokens"])
   return make({
     inputTokens: input,
     outputTokens: output,
     totalTokens: num(u["total_tokens"]) ?? both(input, output),
-    cacheReadInputTokens: num(record(u["prompt_tokens_details"])?.["cached_tokens"]),
+    cacheReadInputTokens: num(asRecord(u["prompt_tokens_details"])?.["cached_tokens"]),
     cacheWriteInputTokens: undefined,
-    reasoningTokens: num(record(u["completion_tokens_details"])?.["reasoning_tokens"])
+    reasoningTokens: num(asRecord(u["completion_tokens_details"])?.["reasoning_tokens"])
   })
 }
 
@@ -87,16 +85,16 @@ export const fromOpenAiChat = (usage: unknown): TokenUsage => {
  * @category converters
  */
 export const fromOpenAiResponses = (usage: unknown): TokenUsage => {
-  const u = record(usage) ?? {}
+  const u = asRecord(usage) ?? {}
   const input = num(u["input_tokens"])
   const output = num(u["output_tokens"])
   return make({
     inputTokens: input,
     outputTokens: output,
     totalTokens: num(u["total_tokens"]) ?? both(input, output),
-    cacheReadInputTokens: num(record(u["input_tokens_details"])?.["cached_tokens"]),
+    cacheReadInputTokens: num(asRecord(u["input_tokens_details"])?.["cached_tokens"]),
     cacheWriteInputTokens: undefined,
-    reasoningTokens: num(record(u["output_tokens_details"])?.["reasoning_tokens"])
+    reasoningTokens: num(asRecord(u["output_tokens_details"])?.["reasoning_tokens"])
   })
 }
 
@@ -108,7 +106,7 @@ export const fromOpenAiResponses = (usage: unknown): TokenUsage => {
  * @category converters
  */
 export const fromAnthropic = (usage: unknown): TokenUsage => {
-  const u = record(usage) ?? {}
+  const u = asRecord(usage) ?? {}
   const cacheRead = num(u["cache_read_input_tokens"])
   const cacheWrite = num(u["cache_creation_input_tokens"])
   const input = sum(num(u["input_tokens"]), cacheRead, cacheWrite)
@@ -131,7 +129,7 @@ export const fromAnthropic = (usage: unknown): TokenUsage => {
  * @category converters
  */
 export const fromGemini = (usageMetadata: unknown): TokenUsage => {
-  const u = record(usageMetadata) ?? {}
+  const u = asRecord(usageMetadata) ?? {}
   const thoughts = num(u["thoughtsTokenCount"])
   const input = sum(num(u["promptTokenCount"]), num(u["toolUsePromptTokenCount"]))
   const output = sum(num(u["candidatesTokenCount"]), thoughts)

@@ -26,40 +26,68 @@ export * as Fold from "./Fold.js"
 export * as TokenUsage from "./TokenUsage.js"
 
 /**
- * What a provider API is to tracing: its fold, and how to read its responses.
+ * What a provider API is to tracing: its fold, and how to read its responses; `Api.make` builds one from its
+ * definition.
  *
  * @since 0.1.0
  */
 export * as Api from "./providers/Api.js"
 
 /**
- * OpenAI Chat Completions: chunk Schemas and the fold into a `chat.completion`.
+ * OpenAI Chat Completions: the fold from chunks into a `chat.completion`.
  *
  * @since 0.1.0
  */
 export * as OpenAiChat from "./providers/OpenAiChat.js"
 
 /**
- * OpenAI Responses: event Schemas and the fold into a `response`.
+ * OpenAI Chat Completions wire Schemas: chunk, completion, message, tool calls, usage.
+ *
+ * @since 0.2.0
+ */
+export * as OpenAiChatSchema from "./providers/OpenAiChatSchema.js"
+
+/**
+ * OpenAI Responses: the fold from stream events into a `response`.
  *
  * @since 0.1.0
  */
 export * as OpenAiResponses from "./providers/OpenAiResponses.js"
 
 /**
- * Anthropic Messages: event Schemas and the fold into a `message`.
+ * OpenAI Responses wire Schemas: stream event, response, output item, usage.
+ *
+ * @since 0.2.0
+ */
+export * as OpenAiResponsesSchema from "./providers/OpenAiResponsesSchema.js"
+
+/**
+ * Anthropic Messages: the fold from stream events into a `message`.
  *
  * @since 0.1.0
  */
 export * as AnthropicMessages from "./providers/AnthropicMessages.js"
 
 /**
- * Gemini generateContent: chunk Schemas and the fold into a `GenerateContentResponse`.
+ * Anthropic Messages wire Schemas: stream events, content blocks, deltas, message, usage.
+ *
+ * @since 0.2.0
+ */
+export * as AnthropicMessagesSchema from "./providers/AnthropicMessagesSchema.js"
+
+/**
+ * Gemini generateContent: the fold from chunks into a `GenerateContentResponse`.
  *
  * @since 0.1.0
  */
 export * as GeminiGenerateContent from "./providers/GeminiGenerateContent.js"
 
+/**
+ * Gemini generateContent wire Schemas: response chunk, response, candidate, part, usage metadata.
+ *
+ * @since 0.2.0
+ */
+export * as GeminiGenerateContentSchema from "./providers/GeminiGenerateContentSchema.js"
 
 /**
  * Every span attribute and trace metadata key (MLflow names and GenAI semantic conventions).

@@ -12,9 +12,8 @@
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { concat } from "../internal/bytes.js"
+import { asRecord } from "../internal/json.js"
 
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
 
 /**
  * The request to send upstream when usage must be injected, or None when the client already asked for it.
@@ -23,7 +22,7 @@ const record = (value: unknown): Record<string, unknown> | undefined =>
  * @category request
  */
 export const request = (body: Record<string, unknown>): Option.Option<Record<string, unknown>> => {
-  const options = record(body["stream_options"])
+  const options = asRecord(body["stream_options"])
   if (options?.["include_usage"] === true) return Option.none()
   return Option.some({ ...body, stream_options: { ...options, include_usage: true } })
 }
@@ -46,9 +45,9 @@ const contains = (haystack: Uint8Array, needle: Uint8Array): boolean => {
 const isUsageChunk = (text: string): boolean => {
   const data = text.replace(/^data: ?/m, "").trim()
   try {
-    const chunk = record(JSON.parse(data))
+    const chunk = asRecord(JSON.parse(data))
     const choices = chunk?.["choices"]
-    return Array.isArray(choices) && choices.length === 0 && record(chunk?.["usage"]) !== undefined
+    return Array.isArray(choices) && choices.length === 0 && asRecord(chunk?.["usage"]) !== undefined
   } catch {
     return false
   }

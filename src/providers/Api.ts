@@ -2,10 +2,14 @@
  * What the library knows about one provider API: how to fold its stream into its final response, and how to read
  * that response (usage, finish reasons, id, model) for tracing. One value per API: `OpenAiChat.api`, …
  *
+ * A provider module describes its API once ({@link Definition}: its fold state, payload handler and accessors)
+ * and {@link make} builds from it everything the module exports: the `fold`, `aggregate(chunks)` and the `api`.
+ *
  * @since 0.1.0
  */
 import * as Option from "effect/Option"
 import * as Fold from "../Fold.js"
+import { stepJson } from "../internal/json.js"
 import * as Sse from "../Sse.js"
 import type { TokenUsage } from "../TokenUsage.js"
 
@@ -59,128 +63,130 @@ export interface Api<R, S> {
 }
 
 /**
- * Calls `onValue` for each JSON payload of an event's data and returns how many parts were not JSON.
- *
- * One payload normally. `[DONE]` is the OpenAI end marker: no payload, not an error. When a producer packed
- * several JSON documents into one event (one per `data:` line, with no blank line between — the SSE rules join
- * them with LF), each line is parsed on its own.
+ * The part of a fold's state every provider shares. States are plain data (no functions): a state can be cloned,
+ * compared or inspected, and how a payload is applied comes from the API's {@link Definition}, not from the state.
  *
  * @since 0.1.0
- * @category parsing
- */
-export const forEachJson = (data: string, onValue: (value: unknown) => void): number => {
-  if (data === "[DONE]") return 0
-  try {
-    onValue(JSON.parse(data))
-    return 0
-  } catch {
-    if (!data.includes("\n")) return 1
-  }
-  let bad = 0
-  for (const line of data.split("\n")) {
-    if (line === "" || line === "[DONE]") continue
-    try {
-      onValue(JSON.parse(line))
-    } catch {
-      bad++
-    }
-  }
-  return bad
-}
-
-/**
- * The state every provider fold shares: payloads go to `accept`; skipped events and the end marker are counted here.
- *
- * @since 0.1.0
- * @category folding
+ * @category models
  */
 export interface JsonEventState {
   /** Events whose data was not JSON (or, as `accept` decides, not the provider's shape). */
   skipped: number
   /** `[DONE]` arrived: later events are ignored (as the official SDKs do). */
   ended: boolean
-  readonly accept: (payload: unknown) => void
   /** The provider's error event or payload, when one arrived. */
   error: StreamError | undefined
 }
 
 /**
- * How a provider reads its fold state: whether a response arrived, the response (partial until `complete`).
+ * Applies one JSON payload (the data of one SSE event, parsed) to the state; counts into `skipped` what is not
+ * the API's shape.
  *
- * @since 0.1.0
- * @category folding
+ * @since 0.2.0
+ * @category models
  */
-export interface StateReader<S, R> {
+export type Accept<S> = (state: S, payload: unknown) => void
+
+/**
+ * One provider API, described once: the names tracing reports, the fold (a fresh plain-data state, the payload
+ * handler, how to read the response out of the state) and the response accessors.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Definition<R, S extends JsonEventState> extends Omit<Api<R, S>, "fold"> {
+  readonly initial: () => S
+  readonly accept: Accept<S>
+  /**
+   * Replaces the default step, which parses each event's data as JSON and hands every payload to `accept`
+   * (`[DONE]` ends the stream): for APIs that read some events otherwise (by SSE event name, or without
+   * `JSON.parse` on the hot path). It receives `accept` for the events it leaves to JSON.
+   */
+  readonly step?: (state: S, event: Sse.Event, accept: Accept<S>) => S
+  /** A response arrived (else the fold gives None, unless an error did). */
   readonly hasResponse: (state: S) => boolean
+  /** The response so far: partial until `complete`. */
   readonly response: (state: S) => R
+  /** The API's terminal marker arrived. */
   readonly complete: (state: S) => boolean
+  /** When `aggregate(chunks)` gives the response; `hasResponse` unless the API needs more (a terminal event). */
+  readonly aggregateWhen?: (state: S) => boolean
 }
 
 /**
- * A provider fold over SSE events: every event's data goes through {@link stepJson} (unless `step` handles it
- * first); the result is None when neither a response nor an error arrived, else the {@link Aggregate}.
+ * What {@link make} builds from a {@link Definition}: what a provider module exports.
  *
- * @since 0.1.0
- * @category folding
+ * @since 0.2.0
+ * @category models
  */
-export const jsonEventFold = <S extends JsonEventState, R>(
-  initial: () => S,
-  reader: StateReader<S, R>,
-  step: (state: S, event: Sse.Event) => S = (state, event) => stepJson(state, event.data)
-): Fold.Fold<Sse.Event, S, Aggregate<R>> =>
-  Fold.make({
+export interface Exports<R, S> {
+  /**
+   * The fold over SSE events: None when neither a response nor an error arrived, else the {@link Aggregate}
+   * (the response, partial when the stream stopped early).
+   */
+  readonly fold: Fold.Fold<Sse.Event, S, Aggregate<R>>
+  /** Folds raw body chunks (SSE bytes, any split) into the bare response, synchronously. */
+  readonly aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<R>
+  readonly api: Api<R, S>
+}
+
+/**
+ * Builds a provider API's fold, `aggregate` and `api` from its definition: the one place where a state becomes an
+ * {@link Aggregate} and where raw bytes become events.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const make = <R, S extends JsonEventState>(definition: Definition<R, S>): Exports<R, S> => {
+  const { accept, complete, hasResponse, initial, response } = definition
+  const custom = definition.step
+  const step = custom === undefined
+    ? (state: S, event: Sse.Event): S => stepJson(state, event.data, accept)
+    : (state: S, event: Sse.Event): S => custom(state, event, accept)
+  const fold: Fold.Fold<Sse.Event, S, Aggregate<R>> = Fold.make({
     initial,
     step,
     done: (state) =>
-      !reader.hasResponse(state) && state.error === undefined ? Option.none() : Option.some({
-        response: reader.response(state),
-        complete: reader.complete(state),
+      !hasResponse(state) && state.error === undefined ? Option.none() : Option.some({
+        response: response(state),
+        complete: complete(state),
         skipped: state.skipped,
         error: Option.fromNullable(state.error)
       })
   })
-
-/**
- * The same fold giving the bare response, None unless `hasResponse` holds: what `aggregate(chunks)` returns.
- *
- * @since 0.1.0
- * @category folding
- */
-export const responseOnly = <S, R>(
-  fold: Fold.Fold<Sse.Event, S, unknown>,
-  hasResponse: (state: S) => boolean,
-  response: (state: S) => R
-): Fold.Fold<Sse.Event, S, R> => ({
-  initial: fold.initial,
-  step: fold.step,
-  done: (state) => hasResponse(state) ? Option.some(response(state)) : Option.none()
-})
-
-/**
- * The common part of a provider fold's step: `[DONE]` ends the stream, each JSON payload of the event goes to
- * `state.accept`, and data that is not JSON is counted as skipped.
- *
- * @since 0.1.0
- * @category folding
- */
-export const stepJson = <S extends JsonEventState>(state: S, data: string): S => {
-  if (state.ended) return state
-  if (data.startsWith("[DONE]")) {
-    state.ended = true
-    return state
+  const when = definition.aggregateWhen ?? hasResponse
+  const bare: Fold.Fold<Sse.Event, S, R> = {
+    initial,
+    step,
+    done: (state) => when(state) ? Option.some(response(state)) : Option.none()
   }
-  // Not `skipped += forEachJson(…)`: `accept` may count into `skipped` too, and `+=` would read it before.
-  const notJson = forEachJson(data, state.accept)
-  state.skipped += notJson
-  return state
+  return {
+    fold,
+    aggregate: (chunks) => foldBody(bare, chunks),
+    api: {
+      provider: definition.provider,
+      operation: definition.operation,
+      messageFormat: definition.messageFormat,
+      fold,
+      decodeResponse: definition.decodeResponse,
+      usage: definition.usage,
+      finishReasons: definition.finishReasons,
+      responseId: definition.responseId,
+      responseModel: definition.responseModel
+    }
+  }
 }
 
+/** Raw body chunks through SSE (`dispatchIncompleteAtEnd`: proxies drop the final blank line) into a fold. */
+const foldBody = <S, Out>(fold: Fold.Fold<Sse.Event, S, Out>, chunks: Iterable<Uint8Array>): Option.Option<Out> =>
+  Fold.runIterable(Sse.foldBytes(fold, { dispatchIncompleteAtEnd: true }), chunks)
+
 /**
- * Folds raw body chunks into the API's aggregate (SSE decoded with `dispatchIncompleteAtEnd`, as proxies drop the
- * final blank line), synchronously.
+ * Folds raw body chunks into the API's {@link Aggregate} (with `complete`, `skipped` and `error`), synchronously;
+ * each module's `aggregate(chunks)` gives the bare response the same way.
  *
  * @since 0.1.0
  * @category folding
  */
 export const aggregateBytes = <R, S>(api: Api<R, S>, chunks: Iterable<Uint8Array>): Option.Option<Aggregate<R>> =>
-  Fold.runIterable(Sse.foldBytes(api.fold, { dispatchIncompleteAtEnd: true }), chunks)
+  foldBody(api.fold, chunks)

@@ -7,168 +7,34 @@
  * flag matches; function calls kept in place; `finishReason` last non-null (else `null`); other candidate fields
  * and top-level fields last value wins; `usageMetadata` last seen (a running total, never summed). Vertex
  * `streamFunctionCallArguments` fragments (`functionCall.partialArgs` with `jsonPath`, `willContinue`) are
- * assembled into one `functionCall` with complete `args`, as the non-streaming response carries it.
+ * assembled into one `functionCall` with complete `args`, as the non-streaming response carries it. The wire
+ * Schemas are in `GeminiGenerateContentSchema`.
  *
  * @since 0.1.0
  */
-import * as Option from "effect/Option"
+import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as Fold from "../Fold.js"
-import * as Sse from "../Sse.js"
+import type * as Fold from "../Fold.js"
+import { isIndex, isRecord, type Json, nonEmpty, someNonEmpty } from "../internal/json.js"
+import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { type Aggregate, type Api, type JsonEventState, jsonEventFold, responseOnly, type StreamError } from "./Api.js"
-
-// ---------------------------------------------------------------------------------------------------------------
-// Schemas (public types; validation at the edges, never per chunk)
-// ---------------------------------------------------------------------------------------------------------------
-
-/** Unknown fields are kept: Gemini adds part kinds and metadata fields monthly. */
-const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-
-const open = <Fields extends Schema.Struct.Fields>(fields: Fields) => Schema.Struct(fields, Rest)
+import * as Api from "./Api.js"
+import { type Candidate, GenerateContentResponse } from "./GeminiGenerateContentSchema.js"
+import { parseJsonPath, setAt } from "./internal/jsonPath.js"
+import * as streamError from "./internal/streamError.js"
 
 /**
- * One fragment of a streamed function call argument (Vertex `streamFunctionCallArguments`): the value at
- * `jsonPath`; a string value with `willContinue` goes on in the next fragment for the same path.
+ * The chunk the fold reads and the response it gives (the Schemas and their types; parts, candidates and usage
+ * are in `GeminiGenerateContentSchema`).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const PartialArg = open({
-  jsonPath: Schema.optional(Schema.String),
-  stringValue: Schema.optional(Schema.String),
-  numberValue: Schema.optional(Schema.Number),
-  boolValue: Schema.optional(Schema.Boolean),
-  nullValue: Schema.optional(Schema.Unknown),
-  willContinue: Schema.optional(Schema.Boolean)
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const FunctionCall = open({
-  id: Schema.optional(Schema.String),
-  name: Schema.optional(Schema.String),
-  args: Schema.optional(Rest),
-  partialArgs: Schema.optional(Schema.Array(PartialArg)),
-  willContinue: Schema.optional(Schema.Boolean)
-})
-
-/**
- * One part of a content: text (a thought when `thought` is true), a function call, code, inline data, …
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Part = open({
-  text: Schema.optional(Schema.String),
-  thought: Schema.optional(Schema.Boolean),
-  thoughtSignature: Schema.optional(Schema.String),
-  functionCall: Schema.optional(FunctionCall)
-})
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type Part = typeof Part.Type
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const Content = open({
-  role: Schema.optional(Schema.String),
-  parts: Schema.optional(Schema.Array(Part))
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const Candidate = open({
-  index: Schema.optional(Schema.Number),
-  content: Schema.optional(Content),
-  finishReason: Schema.optional(Schema.NullOr(Schema.String))
-})
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type Candidate = typeof Candidate.Type
-
-/**
- * Token counts. In a stream every chunk carries the running total so far; the last one is the call's usage.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const UsageMetadata = open({
-  promptTokenCount: Schema.optional(Schema.Number),
-  candidatesTokenCount: Schema.optional(Schema.Number),
-  totalTokenCount: Schema.optional(Schema.Number),
-  thoughtsTokenCount: Schema.optional(Schema.Number),
-  cachedContentTokenCount: Schema.optional(Schema.Number),
-  toolUsePromptTokenCount: Schema.optional(Schema.Number)
-})
-
-const responseFields = {
-  candidates: Schema.optional(Schema.Array(Candidate)),
-  usageMetadata: Schema.optional(UsageMetadata),
-  modelVersion: Schema.optional(Schema.String),
-  responseId: Schema.optional(Schema.String),
-  promptFeedback: Schema.optional(Schema.Unknown)
-}
-
-/**
- * One stream chunk (the data of one SSE event): a partial `GenerateContentResponse`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const GenerateContentResponseChunk = open(responseFields)
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type GenerateContentResponseChunk = typeof GenerateContentResponseChunk.Type
-
-/**
- * A `GenerateContentResponse`: the non-streaming body, and what a stream folds into. A body must carry
- * candidates, usage or prompt feedback to be one.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const GenerateContentResponse = open(responseFields).pipe(
-  Schema.filter((r) =>
-    r.candidates !== undefined || r.usageMetadata !== undefined || r.promptFeedback !== undefined ||
-    "not a GenerateContentResponse: no candidates, usageMetadata or promptFeedback"
-  )
-)
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type GenerateContentResponse = typeof GenerateContentResponse.Type
-
-/**
- * The response type of this API (alias of {@link GenerateContentResponse}).
- *
- * @since 0.1.0
- * @category models
- */
-export type Response = GenerateContentResponse
+export { GenerateContentResponse, GenerateContentResponseChunk, type Response } from "./GeminiGenerateContentSchema.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fold state
 // ---------------------------------------------------------------------------------------------------------------
-
-type Json = Record<string, unknown>
 
 /** A streamed function call being assembled from `partialArgs` fragments. */
 interface OpenCall {
@@ -201,46 +67,13 @@ interface CandidateState {
  * @since 0.1.0
  * @category models
  */
-export interface State extends JsonEventState {
+export interface State extends Api.JsonEventState {
   /** Top-level fields (usageMetadata, modelVersion, responseId, …): last value wins. */
   readonly top: Json
   readonly candidates: Map<number, CandidateState>
-  error: StreamError | undefined
 }
 
-const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
-
-const isIndex = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0
-
-const nonEmpty = (u: unknown): u is string => typeof u === "string" && u !== ""
-
-/**
- * Reads a Google error payload (`{"error": {"code", "message", "status"}}`): `status`, else the code, else
- * `"error"`.
- *
- * @since 0.1.0
- * @category parsing
- */
-export const readError = (error: unknown): StreamError => {
-  if (!isRecord(error)) return { type: "error", message: typeof error === "string" ? error : JSON.stringify(error) }
-  const code = error["code"]
-  return {
-    type: nonEmpty(error["status"]) ? error["status"] : typeof code === "number" ? String(code) : "error",
-    message: typeof error["message"] === "string" ? error["message"] : JSON.stringify(error)
-  }
-}
-
-const makeState = (): State => {
-  const state: State = {
-    top: {},
-    candidates: new Map(),
-    skipped: 0,
-    ended: false,
-    error: undefined,
-    accept: (payload) => acceptPayload(state, payload)
-  }
-  return state
-}
+const makeState = (): State => ({ top: {}, candidates: new Map(), skipped: 0, ended: false, error: undefined })
 
 /** Top-level fields that make a JSON object a chunk. */
 const chunkKeys = ["candidates", "usageMetadata", "promptFeedback", "modelVersion", "responseId"] as const
@@ -251,7 +84,7 @@ const acceptPayload = (state: State, payload: unknown): void => {
     return
   }
   if (payload["error"] != null) {
-    state.error ??= readError(payload["error"])
+    state.error ??= streamError.fromGoogle(payload["error"])
     return
   }
   const candidates = payload["candidates"]
@@ -412,61 +245,6 @@ const applyPartialArgs = (open: OpenCall, fragments: unknown): void => {
   }
 }
 
-type Segment = string | number
-
-/**
- * The segments of a JSONPath (RFC 9535) of the simple kind Vertex sends: `$`, then `.name`, `['name']`,
- * `["name"]` or `[0]`. Undefined for anything else, and for `__proto__` (never a path into a prototype).
- */
-export const parseJsonPath = (path: string): ReadonlyArray<Segment> | undefined => {
-  if (!path.startsWith("$")) return undefined
-  const segments: Array<Segment> = []
-  let i = 1
-  while (i < path.length) {
-    const c = path[i]
-    if (c === ".") {
-      let j = i + 1
-      while (j < path.length && path[j] !== "." && path[j] !== "[") j++
-      if (j === i + 1) return undefined
-      segments.push(path.slice(i + 1, j))
-      i = j
-    } else if (c === "[") {
-      const close = path.indexOf("]", i)
-      if (close === -1) return undefined
-      const inner = path.slice(i + 1, close)
-      if (/^\d+$/.test(inner)) segments.push(Number(inner))
-      else if (/^'[^']*'$|^"[^"]*"$/.test(inner)) segments.push(inner.slice(1, -1))
-      else return undefined
-      i = close + 1
-    } else {
-      return undefined
-    }
-  }
-  return segments.some((s) => s === "__proto__") ? undefined : segments
-}
-
-/** Sets (or appends to, for a continued string) the value at `path`, creating objects and arrays on the way. */
-const setAt = (root: Json, path: ReadonlyArray<Segment>, value: unknown, append: boolean): void => {
-  if (path.length === 0) return
-  let node: Json | Array<unknown> = root
-  for (let k = 0; k < path.length - 1; k++) {
-    const key = path[k]!
-    const next: unknown = (node as Record<Segment, unknown>)[key]
-    if (typeof next === "object" && next !== null) {
-      node = next as Json | Array<unknown>
-    } else {
-      const child = typeof path[k + 1] === "number" ? [] : {}
-      ;(node as Record<Segment, unknown>)[key] = child
-      node = child
-    }
-  }
-  const key = path[path.length - 1]!
-  const current = (node as Record<Segment, unknown>)[key]
-  ;(node as Record<Segment, unknown>)[key] = append && typeof current === "string" && typeof value === "string"
-    ? current + value
-    : value
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Result
 // ---------------------------------------------------------------------------------------------------------------
@@ -515,30 +293,6 @@ const isComplete = (state: State): boolean => {
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * The fold over SSE events: data that is not JSON, or JSON that is not a chunk, is skipped and counted; an
- * `{"error": …}` payload is recorded. `complete` is true when every candidate got a finish reason (or the prompt
- * was blocked). Without candidates and usage the result is None, unless an error arrived.
- *
- * @since 0.1.0
- * @category folding
- */
-export const fold: Fold.Fold<Sse.Event, State, Aggregate<GenerateContentResponse>> = jsonEventFold(makeState, {
-  hasResponse,
-  response: toResponse,
-  complete: isComplete
-})
-
-/**
- * Folds raw body chunks (SSE bytes, any split) into a `GenerateContentResponse`; None when no candidate and no
- * usage arrived.
- *
- * @since 0.1.0
- * @category folding
- */
-export const aggregate = (chunks: Iterable<Uint8Array>): Option.Option<GenerateContentResponse> =>
-  Fold.runIterable(Sse.foldBytes(responseOnly(fold, hasResponse, toResponse), { dispatchIncompleteAtEnd: true }), chunks)
-
-/**
  * Normalised usage (tool-use prompt tokens are input, thoughts are output).
  *
  * @since 0.1.0
@@ -547,9 +301,41 @@ export const aggregate = (chunks: Iterable<Uint8Array>): Option.Option<GenerateC
 export const usage = (response: GenerateContentResponse): TokenUsage.TokenUsage =>
   TokenUsage.fromGemini(response.usageMetadata)
 
-const decode = Schema.decodeUnknownOption(GenerateContentResponse)
+const generateContent = Api.make<GenerateContentResponse, State>({
+  provider: "gcp.gemini",
+  operation: "generate_content",
+  messageFormat: "gemini",
+  initial: makeState,
+  accept: acceptPayload,
+  hasResponse,
+  response: toResponse,
+  complete: isComplete,
+  decodeResponse: Schema.decodeUnknownOption(GenerateContentResponse),
+  usage,
+  finishReasons: (response) =>
+    (response.candidates ?? []).flatMap((c) => nonEmpty(c.finishReason) ? [c.finishReason] : []),
+  responseId: (response) => someNonEmpty(response.responseId),
+  responseModel: (response) => someNonEmpty(response.modelVersion)
+})
 
-const someNonEmpty = (u: string | undefined): Option.Option<string> => nonEmpty(u) ? Option.some(u) : Option.none()
+/**
+ * The fold over SSE events: data that is not JSON, or JSON that is not a chunk, is skipped and counted; an
+ * `{"error": …}` payload is recorded. `complete` is true when every candidate got a finish reason (or the prompt
+ * was blocked). Without candidates and usage the result is None, unless an error arrived.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const fold: Fold.Fold<Sse.Event, State, Api.Aggregate<GenerateContentResponse>> = generateContent.fold
+
+/**
+ * Folds raw body chunks (SSE bytes, any split) into a `GenerateContentResponse`; None when no candidate and no
+ * usage arrived.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<GenerateContentResponse> = generateContent.aggregate
 
 /**
  * Everything tracing needs to know about `generateContent` / `streamGenerateContent`.
@@ -557,15 +343,4 @@ const someNonEmpty = (u: string | undefined): Option.Option<string> => nonEmpty(
  * @since 0.1.0
  * @category api
  */
-export const api: Api<GenerateContentResponse, State> = {
-  provider: "gcp.gemini",
-  operation: "generate_content",
-  messageFormat: "gemini",
-  fold,
-  decodeResponse: decode,
-  usage,
-  finishReasons: (response) =>
-    (response.candidates ?? []).flatMap((c) => nonEmpty(c.finishReason) ? [c.finishReason] : []),
-  responseId: (response) => someNonEmpty(response.responseId),
-  responseModel: (response) => someNonEmpty(response.modelVersion)
-}
+export const api: Api.Api<GenerateContentResponse, State> = generateContent.api

@@ -1,6 +1,7 @@
 /**
  * OpenAI Chat Completions (`/v1/chat/completions`, `stream: true`): the fold from `chat.completion.chunk` events
- * to the `chat.completion` the same request would have returned without streaming.
+ * to the `chat.completion` the same request would have returned without streaming. The wire Schemas are in
+ * `OpenAiChatSchema`.
  *
  * It keeps what the official SDK accumulator (`openai` `ChatCompletionStream`) keeps — choices by `index`, content,
  * `refusal`, parallel tool calls by `tool_calls[].index`, logprobs, audio, usage, `system_fingerprint`,
@@ -12,180 +13,26 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as Fold from "../Fold.js"
-import * as Sse from "../Sse.js"
+import type * as Fold from "../Fold.js"
+import { isIndex, isRecord, type Json, nonEmpty, someNonEmpty } from "../internal/json.js"
+import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { type Aggregate, type Api, type JsonEventState, jsonEventFold, responseOnly, type StreamError } from "./Api.js"
-
-// ---------------------------------------------------------------------------------------------------------------
-// Schemas (public types; validation at the edges, never per event)
-// ---------------------------------------------------------------------------------------------------------------
-
-/** Unknown fields are kept: providers add fields monthly and a trace must not drop them. */
-const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-
-const open = <Fields extends Schema.Struct.Fields>(fields: Fields) => Schema.Struct(fields, Rest)
-
-const NullableString = Schema.optional(Schema.NullOr(Schema.String))
+import * as Api from "./Api.js"
+import * as streamError from "./internal/streamError.js"
+import { ChatCompletion, type ChatCompletionChunk } from "./OpenAiChatSchema.js"
 
 /**
- * Token counts (`prompt_tokens`, `completion_tokens`, `total_tokens`, details); unknown fields kept.
+ * The chunk the fold reads and the completion it gives (the Schemas and their types; the other wire Schemas are
+ * in `OpenAiChatSchema`).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const Usage = open({
-  prompt_tokens: Schema.optional(Schema.Number),
-  completion_tokens: Schema.optional(Schema.Number),
-  total_tokens: Schema.optional(Schema.Number)
-})
-
-/**
- * Per-token log probabilities of the content and of the refusal.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Logprobs = open({
-  content: Schema.optional(Schema.NullOr(Schema.Array(Schema.Unknown))),
-  refusal: Schema.optional(Schema.NullOr(Schema.Array(Schema.Unknown)))
-})
-
-/**
- * One tool call fragment of a delta; fragments with the same `index` make one call.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ToolCallDelta = open({
-  index: Schema.Number,
-  id: NullableString,
-  type: NullableString,
-  function: Schema.optional(open({ name: NullableString, arguments: NullableString }))
-})
-
-/**
- * What one chunk adds to a choice's message.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Delta = open({
-  role: NullableString,
-  content: NullableString,
-  refusal: NullableString,
-  tool_calls: Schema.optional(Schema.NullOr(Schema.Array(ToolCallDelta))),
-  function_call: Schema.optional(Schema.NullOr(open({ name: NullableString, arguments: NullableString }))),
-  audio: Schema.optional(Schema.NullOr(Rest))
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const ChunkChoice = open({
-  index: Schema.Number,
-  delta: Delta,
-  finish_reason: NullableString,
-  logprobs: Schema.optional(Schema.NullOr(Logprobs))
-})
-
-/**
- * One `chat.completion.chunk` (the data of one SSE event). `usage` is set on the last chunk with
- * `stream_options.include_usage` (then `choices` is empty).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ChatCompletionChunk = open({
-  id: Schema.String,
-  object: Schema.optional(Schema.String),
-  created: Schema.Number,
-  model: Schema.String,
-  choices: Schema.Array(ChunkChoice),
-  usage: Schema.optional(Schema.NullOr(Usage)),
-  system_fingerprint: NullableString,
-  service_tier: NullableString
-})
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type ChatCompletionChunk = typeof ChatCompletionChunk.Type
-
-/**
- * A complete tool call of a message.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ToolCall = open({
-  id: Schema.String,
-  type: Schema.String,
-  function: open({ name: Schema.String, arguments: Schema.String })
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const Message = open({
-  role: Schema.String,
-  content: Schema.NullOr(Schema.String),
-  refusal: NullableString,
-  tool_calls: Schema.optional(Schema.Array(ToolCall)),
-  function_call: Schema.optional(open({ name: Schema.String, arguments: Schema.String })),
-  audio: Schema.optional(Schema.NullOr(Rest))
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const Choice = open({
-  index: Schema.Number,
-  message: Message,
-  finish_reason: Schema.NullOr(Schema.String),
-  logprobs: Schema.optional(Schema.NullOr(Logprobs))
-})
-
-/**
- * A `chat.completion`: the non-streaming response, and what a stream folds into.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ChatCompletion = open({
-  id: Schema.String,
-  object: Schema.Literal("chat.completion"),
-  created: Schema.Number,
-  model: Schema.String,
-  choices: Schema.Array(Choice),
-  usage: Schema.optional(Schema.NullOr(Usage)),
-  system_fingerprint: NullableString,
-  service_tier: NullableString
-})
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type ChatCompletion = typeof ChatCompletion.Type
-
-/**
- * The response type of this API (alias of {@link ChatCompletion}).
- *
- * @since 0.1.0
- * @category models
- */
-export type Response = ChatCompletion
+export { ChatCompletion, ChatCompletionChunk, type Response } from "./OpenAiChatSchema.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fold state
 // ---------------------------------------------------------------------------------------------------------------
-
-type Json = Record<string, unknown>
 
 interface ToolCallState {
   readonly index: number
@@ -222,51 +69,20 @@ interface ChoiceState {
  * @since 0.1.0
  * @category models
  */
-export interface State extends JsonEventState {
+export interface State extends Api.JsonEventState {
   /** Top-level chunk fields (id, model, usage, …); undefined until the first chunk. */
   top: Json | undefined
   readonly choices: Map<number, ChoiceState>
-  error: StreamError | undefined
 }
 
-const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
-
-const isIndex = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0
-
-const nonEmpty = (u: unknown): u is string => typeof u === "string" && u !== ""
-
-/**
- * Reads the error object of an OpenAI error payload (`{"error": {"type", "code", "message"}}`, or a bare string):
- * `type`, else `code`, else `"error"`.
- *
- * @since 0.1.0
- * @category parsing
- */
-export const readError = (error: unknown): StreamError => {
-  if (!isRecord(error)) return { type: "error", message: typeof error === "string" ? error : JSON.stringify(error) }
-  const type = nonEmpty(error["type"]) ? error["type"] : nonEmpty(error["code"]) ? error["code"] : "error"
-  const message = typeof error["message"] === "string" ? error["message"] : JSON.stringify(error)
-  return { type, message }
-}
-
-const makeState = (): State => {
-  const state: State = {
-    top: undefined,
-    choices: new Map(),
-    skipped: 0,
-    error: undefined,
-    ended: false,
-    accept: (payload) => acceptPayload(state, payload)
-  }
-  return state
-}
+const makeState = (): State => ({ top: undefined, choices: new Map(), skipped: 0, ended: false, error: undefined })
 
 const acceptPayload = (state: State, payload: unknown): void => {
   if (!isRecord(payload)) {
     state.skipped++
   } else if (payload["error"]) {
     // Truthy `error`, the SDK's own test for an error payload.
-    state.error ??= readError(payload["error"])
+    state.error ??= streamError.fromOpenAi(payload["error"])
   } else if (!stepChunk(state, payload)) {
     state.skipped++
   }
@@ -514,6 +330,30 @@ const hasCompletion = (state: State): boolean => state.top !== undefined
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
+ * Normalised usage (`prompt_tokens` with cached tokens, `completion_tokens` with reasoning tokens).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const usage = (response: ChatCompletion): TokenUsage.TokenUsage => TokenUsage.fromOpenAiChat(response.usage)
+
+const chat = Api.make<ChatCompletion, State>({
+  provider: "openai",
+  operation: "chat",
+  messageFormat: "openai",
+  initial: makeState,
+  accept: acceptPayload,
+  hasResponse: hasCompletion,
+  response: toCompletion,
+  complete: isComplete,
+  decodeResponse: Schema.decodeUnknownOption(ChatCompletion),
+  usage,
+  finishReasons: (response) => response.choices.flatMap((c) => c.finish_reason === null ? [] : [c.finish_reason]),
+  responseId: (response) => someNonEmpty(response.id),
+  responseModel: (response) => someNonEmpty(response.model)
+})
+
+/**
  * The fold over SSE events: `[DONE]` ends the stream (later events are ignored, as by the SDK); data that is not
  * JSON, or JSON that is not a chunk, is skipped and counted; an `{"error": …}` payload is recorded. `complete` is
  * true when every choice got a finish reason. Without any chunk (only an error), the response is an empty
@@ -522,24 +362,7 @@ const hasCompletion = (state: State): boolean => state.top !== undefined
  * @since 0.1.0
  * @category folding
  */
-export const fold: Fold.Fold<Sse.Event, State, Aggregate<ChatCompletion>> = jsonEventFold(makeState, {
-  hasResponse: hasCompletion,
-  response: toCompletion,
-  complete: isComplete
-})
-
-/**
- * Folds already-parsed chunks (e.g. objects from the SDK's stream) into a `chat.completion`; None when there
- * were none. The chunks are not mutated.
- *
- * @since 0.1.0
- * @category folding
- */
-export const aggregateChunks = (chunks: Iterable<ChatCompletionChunk>): Option.Option<ChatCompletion> => {
-  const state = makeState()
-  for (const chunk of chunks) state.accept(chunk)
-  return hasCompletion(state) ? Option.some(toCompletion(state)) : Option.none()
-}
+export const fold: Fold.Fold<Sse.Event, State, Api.Aggregate<ChatCompletion>> = chat.fold
 
 /**
  * Folds raw body chunks (SSE bytes, any split) into a `chat.completion`; None when no chunk arrived.
@@ -547,16 +370,21 @@ export const aggregateChunks = (chunks: Iterable<ChatCompletionChunk>): Option.O
  * @since 0.1.0
  * @category folding
  */
-export const aggregate = (chunks: Iterable<Uint8Array>): Option.Option<ChatCompletion> =>
-  Fold.runIterable(Sse.foldBytes(responseOnly(fold, hasCompletion, toCompletion), { dispatchIncompleteAtEnd: true }), chunks)
+export const aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<ChatCompletion> = chat.aggregate
 
 /**
+ * Folds already-parsed chunks (e.g. objects from the SDK's stream) into a `chat.completion`; None when there
+ * were none. The chunks are not mutated. Public on purpose (DESIGN.md): client-side tracing of an SDK call sees
+ * parsed chunks, not bytes.
+ *
  * @since 0.1.0
- * @category accessors
+ * @category folding
  */
-export const usage = (response: ChatCompletion): TokenUsage.TokenUsage => TokenUsage.fromOpenAiChat(response.usage)
-
-const decode = Schema.decodeUnknownOption(ChatCompletion)
+export const aggregateChunks = (chunks: Iterable<ChatCompletionChunk>): Option.Option<ChatCompletion> => {
+  const state = makeState()
+  for (const chunk of chunks) acceptPayload(state, chunk)
+  return hasCompletion(state) ? Option.some(toCompletion(state)) : Option.none()
+}
 
 /**
  * Everything tracing needs to know about Chat Completions.
@@ -564,14 +392,4 @@ const decode = Schema.decodeUnknownOption(ChatCompletion)
  * @since 0.1.0
  * @category api
  */
-export const api: Api<ChatCompletion, State> = {
-  provider: "openai",
-  operation: "chat",
-  messageFormat: "openai",
-  fold,
-  decodeResponse: decode,
-  usage,
-  finishReasons: (response) => response.choices.flatMap((c) => c.finish_reason === null ? [] : [c.finish_reason]),
-  responseId: (response) => nonEmpty(response.id) ? Option.some(response.id) : Option.none(),
-  responseModel: (response) => nonEmpty(response.model) ? Option.some(response.model) : Option.none()
-}
+export const api: Api.Api<ChatCompletion, State> = chat.api

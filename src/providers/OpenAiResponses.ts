@@ -10,85 +10,28 @@
  *
  * @since 0.1.0
  */
-import * as Option from "effect/Option"
+import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as Fold from "../Fold.js"
-import * as Sse from "../Sse.js"
+import type * as Fold from "../Fold.js"
+import { isIndex, isRecord, type Json, someNonEmpty } from "../internal/json.js"
+import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { type Aggregate, type Api, type JsonEventState, jsonEventFold, responseOnly, type StreamError } from "./Api.js"
-import { readError } from "./OpenAiChat.js"
-
-// ---------------------------------------------------------------------------------------------------------------
-// Schemas (public types; validation at the edges, never per delta)
-// ---------------------------------------------------------------------------------------------------------------
-
-/** Unknown fields are kept: the API adds item types and fields monthly. */
-const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-
-const open = <Fields extends Schema.Struct.Fields>(fields: Fields) => Schema.Struct(fields, Rest)
+import * as Api from "./Api.js"
+import * as streamError from "./internal/streamError.js"
+import { Response } from "./OpenAiResponsesSchema.js"
 
 /**
- * One output item (`message`, `function_call`, `reasoning`, `web_search_call`, …): its `type` and every other
- * field as sent.
+ * The event the fold reads and the response it gives (the Schemas and their types; the other wire Schemas are
+ * in `OpenAiResponsesSchema`).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const OutputItem = open({ type: Schema.String, id: Schema.optional(Schema.String) })
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const ResponseUsage = open({
-  input_tokens: Schema.optional(Schema.Number),
-  output_tokens: Schema.optional(Schema.Number),
-  total_tokens: Schema.optional(Schema.Number)
-})
-
-/**
- * A Responses `response` object (non-streaming body, and what a stream folds into).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Response = open({
-  id: Schema.String,
-  object: Schema.Literal("response"),
-  created_at: Schema.optional(Schema.Number),
-  status: Schema.optional(Schema.String),
-  model: Schema.optional(Schema.String),
-  output: Schema.Array(OutputItem),
-  usage: Schema.optional(Schema.NullOr(ResponseUsage)),
-  error: Schema.optional(Schema.NullOr(Rest)),
-  incomplete_details: Schema.optional(Schema.NullOr(open({ reason: Schema.optional(Schema.NullOr(Schema.String)) })))
-})
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type Response = typeof Response.Type
-
-/**
- * One stream event (the data of one SSE event): its `type` and fields as sent.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const StreamEvent = open({ type: Schema.String, sequence_number: Schema.optional(Schema.Number) })
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type StreamEvent = typeof StreamEvent.Type
+export { Response, StreamEvent } from "./OpenAiResponsesSchema.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fold state
 // ---------------------------------------------------------------------------------------------------------------
-
-type Json = Record<string, unknown>
 
 /**
  * The fold's state: mutable, private to one run. O(output): one snapshot, never the events.
@@ -96,17 +39,12 @@ type Json = Record<string, unknown>
  * @since 0.1.0
  * @category models
  */
-export interface State extends JsonEventState {
+export interface State extends Api.JsonEventState {
   /** The response so far; undefined until a lifecycle event (`response.created`, …) carried one. */
   snapshot: Json | undefined
   /** A terminal event arrived. */
   complete: boolean
-  error: StreamError | undefined
 }
-
-const isRecord = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
-
-const isIndex = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0
 
 const isResponse = Schema.is(Response)
 
@@ -237,18 +175,10 @@ const toolStatus = /^response\.([a-z_]+_call)\.(in_progress|searching|interpreti
 const terminal = new Set(["response.completed", "response.incomplete", "response.failed"])
 const lifecycle = new Set(["response.created", "response.queued", "response.in_progress", ...terminal])
 
-const makeState = (): State => {
-  const state: State = {
-    snapshot: undefined,
-    complete: false,
-    skipped: 0,
-    error: undefined,
-    ended: false,
-    accept: (payload) => {
-      if (!acceptEvent(state, payload)) state.skipped++
-    }
-  }
-  return state
+const makeState = (): State => ({ snapshot: undefined, complete: false, skipped: 0, ended: false, error: undefined })
+
+const acceptPayload = (state: State, payload: unknown): void => {
+  if (!acceptEvent(state, payload)) state.skipped++
 }
 
 /** Applies one event; false when it is not an event or does not fit the snapshot. */
@@ -258,7 +188,7 @@ const acceptEvent = (state: State, event: unknown): boolean => {
   const error = event["error"]
   if (type === "error" || (isRecord(error) && type === undefined)) {
     // Current shape: `{"type":"error","error":{…}}`; the 2025 shape put `code` and `message` on the event.
-    state.error ??= readError(isRecord(error) ? error : { code: event["code"], message: event["message"] })
+    state.error ??= streamError.fromOpenAi(isRecord(error) ? error : { code: event["code"], message: event["message"] })
     return true
   }
   if (typeof type !== "string") return false
@@ -292,32 +222,8 @@ const failedWithoutResponse = (): Response => ({ id: "", object: "response", sta
 const snapshotOf = (state: State): Response => (state.snapshot as Response | undefined) ?? failedWithoutResponse()
 
 /**
- * The fold over SSE events. `done` gives the snapshot even without a terminal event (`complete: false`), so an
- * interrupted call is still traced with what arrived. The response is the fold's own snapshot (not a copy): read
- * it once the stream is over.
+ * Normalised usage (`input_tokens` with cached tokens, `output_tokens` with reasoning tokens).
  *
- * @since 0.1.0
- * @category folding
- */
-export const fold: Fold.Fold<Sse.Event, State, Aggregate<Response>> = jsonEventFold(makeState, {
-  hasResponse: (state) => state.snapshot !== undefined,
-  response: snapshotOf,
-  complete: (state) => state.complete
-})
-
-const terminalOnly = responseOnly(fold, (state) => state.complete && state.snapshot !== undefined, snapshotOf)
-
-/**
- * Folds raw body chunks (SSE bytes, any split) into the final `response`: the terminal event's. None when no
- * terminal event arrived (use {@link fold} for the partial snapshot).
- *
- * @since 0.1.0
- * @category folding
- */
-export const aggregate = (chunks: Iterable<Uint8Array>): Option.Option<Response> =>
-  Fold.runIterable(Sse.foldBytes(terminalOnly, { dispatchIncompleteAtEnd: true }), chunks)
-
-/**
  * @since 0.1.0
  * @category accessors
  */
@@ -349,10 +255,41 @@ export const finishReasons = (response: Response): ReadonlyArray<string> => {
   }
 }
 
-const decode = Schema.decodeUnknownOption(Response)
+const responses = Api.make<Response, State>({
+  provider: "openai",
+  operation: "chat",
+  messageFormat: "openai",
+  initial: makeState,
+  accept: acceptPayload,
+  hasResponse: (state) => state.snapshot !== undefined,
+  response: snapshotOf,
+  complete: (state) => state.complete,
+  aggregateWhen: (state) => state.complete && state.snapshot !== undefined,
+  decodeResponse: Schema.decodeUnknownOption(Response),
+  usage,
+  finishReasons,
+  responseId: (response) => someNonEmpty(response.id),
+  responseModel: (response) => someNonEmpty(response.model)
+})
 
-const nonEmpty = (u: string | undefined): Option.Option<string> =>
-  u === undefined || u === "" ? Option.none() : Option.some(u)
+/**
+ * The fold over SSE events. `done` gives the snapshot even without a terminal event (`complete: false`), so an
+ * interrupted call is still traced with what arrived. The response is the fold's own snapshot (not a copy): read
+ * it once the stream is over.
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const fold: Fold.Fold<Sse.Event, State, Api.Aggregate<Response>> = responses.fold
+
+/**
+ * Folds raw body chunks (SSE bytes, any split) into the final `response`: the terminal event's. None when no
+ * terminal event arrived (use {@link fold} for the partial snapshot).
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<Response> = responses.aggregate
 
 /**
  * Everything tracing needs to know about the Responses API.
@@ -360,14 +297,4 @@ const nonEmpty = (u: string | undefined): Option.Option<string> =>
  * @since 0.1.0
  * @category api
  */
-export const api: Api<Response, State> = {
-  provider: "openai",
-  operation: "chat",
-  messageFormat: "openai",
-  fold,
-  decodeResponse: decode,
-  usage,
-  finishReasons,
-  responseId: (response) => nonEmpty(response.id),
-  responseModel: (response) => nonEmpty(response.model)
-}
+export const api: Api.Api<Response, State> = responses.api

@@ -87,7 +87,7 @@ const anthropicClient = (body: Uint8Array) =>
 
 type Sdk = (body: Uint8Array) => Promise<unknown>
 
-const params = { model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user" as const, content: "hi" }] }
+const params = { model: "claude-sonnet-5-5", max_tokens: 1024, messages: [{ role: "user" as const, content: "hi" }] }
 const sdkBeta: Sdk = (body) => anthropicClient(body).beta.messages.stream(params).finalMessage()
 const sdkGa: Sdk = (body) => anthropicClient(body).messages.stream(params).finalMessage()
 

@@ -5,6 +5,7 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import * as AnthropicMessages from "../../src/providers/AnthropicMessages.js"
 import { aggregateBytes } from "../../src/providers/Api.js"
+import { readFastDelta } from "../../src/providers/internal/anthropicFastDelta.js"
 import type * as Sse from "../../src/Sse.js"
 import {
   anthropicSpecArbitrary,
@@ -507,7 +508,7 @@ describe("AnthropicMessages: the JSON.parse-free hot path", () => {
     [FastCheck.constantFrom(...kinds), literal, FastCheck.nat(variants.length - 1), FastCheck.constantFrom("0", "7", "42", "123456789", "1234567890")],
     ([[type, field], value, variant, index]) => {
       const data = variants[variant]!(index, type, field, value)
-      const fast = AnthropicMessages.readFastDelta(data)
+      const fast = readFastDelta(data)
       let parsed: unknown = undefined
       try {
         parsed = JSON.parse(data)
@@ -530,7 +531,7 @@ describe("AnthropicMessages: api", () => {
     id: "msg_nonstream",
     type: "message",
     role: "assistant",
-    model: "claude-sonnet-4-5",
+    model: "claude-sonnet-5-5",
     content: [{ type: "text", text: "hi" }, { type: "tool_use", id: "t", name: "n", input: { a: 1 } }],
     stop_reason: "tool_use",
     stop_sequence: null,
@@ -556,7 +557,7 @@ describe("AnthropicMessages: api", () => {
   it("reads id, model, finish reasons and usage", () => {
     const response = Option.getOrThrow(AnthropicMessages.api.decodeResponse(body))
     expect(AnthropicMessages.api.responseId(response)).toEqual(Option.some("msg_nonstream"))
-    expect(AnthropicMessages.api.responseModel(response)).toEqual(Option.some("claude-sonnet-4-5"))
+    expect(AnthropicMessages.api.responseModel(response)).toEqual(Option.some("claude-sonnet-5-5"))
     expect(AnthropicMessages.api.finishReasons(response)).toEqual(["tool_use"])
     expect(AnthropicMessages.api.usage(response)).toEqual({
       inputTokens: 12,

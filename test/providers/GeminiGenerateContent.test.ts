@@ -5,6 +5,8 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { aggregateBytes } from "../../src/providers/Api.js"
 import * as GeminiGenerateContent from "../../src/providers/GeminiGenerateContent.js"
+import { parseJsonPath } from "../../src/providers/internal/jsonPath.js"
+import * as streamError from "../../src/providers/internal/streamError.js"
 import type * as Sse from "../../src/Sse.js"
 import { byteByByte, everyTwoWaySplit, randomChunking, readSseFiles, splitAt, utf8 } from "../support/chunking.js"
 import { expectedGemini, expectedGeminiComplete, geminiSpecArbitrary, geminiSse, geminiSseEvent } from "../support/geminiGen.js"
@@ -324,8 +326,8 @@ describe("GeminiGenerateContent: behaviour", () => {
     const result = foldChunks(bytes)
     expect(result.error).toEqual(Option.some({ type: "RESOURCE_EXHAUSTED", message: "Resource exhausted" }))
     expect(GeminiGenerateContent.aggregate([bytes])).toEqual(Option.none())
-    expect(GeminiGenerateContent.readError({ code: 500, message: "x" })).toEqual({ type: "500", message: "x" })
-    expect(GeminiGenerateContent.readError("plain")).toEqual({ type: "error", message: "plain" })
+    expect(streamError.fromGoogle({ code: 500, message: "x" })).toEqual({ type: "500", message: "x" })
+    expect(streamError.fromGoogle("plain")).toEqual({ type: "error", message: "plain" })
   })
 
   it("a streamed call is closed by any other part, even without its terminal fragment", () => {
@@ -343,12 +345,12 @@ describe("GeminiGenerateContent: behaviour", () => {
   })
 
   it("JSONPath: bracket keys, indexes, nesting; unsupported or prototype paths are ignored", () => {
-    expect(GeminiGenerateContent.parseJsonPath("$.a.b[2]['c d'][\"e\"]")).toEqual(["a", "b", 2, "c d", "e"])
-    expect(GeminiGenerateContent.parseJsonPath("$")).toEqual([])
-    expect(GeminiGenerateContent.parseJsonPath("a.b")).toBeUndefined()
-    expect(GeminiGenerateContent.parseJsonPath("$..a")).toBeUndefined()
-    expect(GeminiGenerateContent.parseJsonPath("$[*]")).toBeUndefined()
-    expect(GeminiGenerateContent.parseJsonPath("$.__proto__.x")).toBeUndefined()
+    expect(parseJsonPath("$.a.b[2]['c d'][\"e\"]")).toEqual(["a", "b", 2, "c d", "e"])
+    expect(parseJsonPath("$")).toEqual([])
+    expect(parseJsonPath("a.b")).toBeUndefined()
+    expect(parseJsonPath("$..a")).toBeUndefined()
+    expect(parseJsonPath("$[*]")).toBeUndefined()
+    expect(parseJsonPath("$.__proto__.x")).toBeUndefined()
     const result = foldChunks(chunks(withParts([{
       functionCall: {
         name: "f",

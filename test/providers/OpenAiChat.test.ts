@@ -5,13 +5,14 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { aggregateBytes } from "../../src/providers/Api.js"
 import * as OpenAiChat from "../../src/providers/OpenAiChat.js"
+import type * as OpenAiChatSchema from "../../src/providers/OpenAiChatSchema.js"
 import type * as Sse from "../../src/Sse.js"
 import { byteByByte, everyTwoWaySplit, randomChunking, readSseFiles, splitAt, utf8 } from "../support/chunking.js"
 import { chatChunks, chatSpecArbitrary, chatSse, expectedChat, expectedChatComplete } from "../support/openaiGen.js"
 
 type Json = Record<string, unknown>
 
-type ToolCallDelta = typeof OpenAiChat.ToolCallDelta.Type
+type ToolCallDelta = OpenAiChatSchema.ToolCallDelta
 
 // The seed's chunk builder (MLflow `_make_chunk`): one choice per chunk, these defaults.
 const makeChunk = (options: {

@@ -114,7 +114,7 @@ const deltaUsageArbitrary: FastCheck.Arbitrary<Json> = FastCheck.record(
 
 export const anthropicSpecArbitrary: FastCheck.Arbitrary<AnthropicSpec> = FastCheck.record({
   id: FastCheck.stringMatching(/^msg_[A-Za-z0-9]{1,16}$/),
-  model: FastCheck.constantFrom("claude-sonnet-4-5-20250929", "claude-opus-4-1", "claude-3-5-haiku-latest"),
+  model: FastCheck.constantFrom("claude-sonnet-5-5", "claude-opus-4-1", "claude-3-5-haiku-latest"),
   blocks: FastCheck.array(blockArbitrary, { maxLength: 5 }),
   startUsage: usageArbitrary,
   delta: FastCheck.option(
@@ -290,7 +290,7 @@ export const anthropicBenchStream = (targetBytes: number): Uint8Array => {
   push({
     type: "message_start",
     message: {
-      model: "claude-sonnet-4-5-20250929",
+      model: "claude-sonnet-5-5",
       id: "msg_01BenchmarkStream0123456",
       type: "message",
       role: "assistant",

@@ -456,7 +456,7 @@ describe("GET /metrics", () => {
         const denied = yield* get(`${url}/metrics`)
         expect(denied.status).toBe(401)
         expect(JSON.parse(denied.body)).toEqual({
-          error: { message: "missing or unknown gateway key", type: "authentication_error", code: "authentication_error" }
+          error: { message: "missing or unknown gateway key", type: "authentication_error", param: null, code: "authentication_error" }
         })
 
         const response = yield* get(`${url}/metrics`, { authorization: "Bearer k-1" })
