@@ -7,7 +7,7 @@
  *   "auth": { "keys": [{ "key": "…", "username": "alice", "userId": "u-1" }] },
  *   "tracing": { "maxTraces": 1000, "maxChunkEvents": 0 },
  *   "endpoints": [{ "name": "chat", "id": "ep-chat", "usageTracking": true,
- *     "provider": { "kind": "openai", "model": "gpt-4o-mini", "apiKeyEnv": "OPENAI_API_KEY" } }] }
+ *     "provider": { "kind": "openai", "model": "gpt-5-mini", "apiKeyEnv": "OPENAI_API_KEY" } }] }
  * ```
  *
  * Unknown fields are rejected (a misspelt `usagetracking` would otherwise be silently ignored), and every
@@ -202,7 +202,9 @@ export const Auth = Schema.Struct({
 
 const Server = Schema.Struct({
   host: Schema.optionalWith(NonEmpty, { exact: true, default: () => "127.0.0.1" }),
-  port: Schema.optionalWith(Port, { exact: true, default: () => 8080 })
+  port: Schema.optionalWith(Port, { exact: true, default: () => 8080 }),
+  /** On Ctrl-C / SIGTERM, how long requests in flight may finish before they are interrupted (default 10 s). */
+  shutdownGraceMs: Schema.optionalWith(Count("a non-negative integer number of milliseconds", 0), { exact: true })
 }).annotations(expectedShape("an object with \"host\" and \"port\""))
 
 const Tracing = Schema.Struct({
