@@ -17,7 +17,7 @@ import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as EchoServer from "../support/echoServer.js"
+import * as Cli from "../support/cli.js"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
@@ -211,24 +211,28 @@ describe.sequential("the packed package, installed in a new project", () => {
     )
     expect(typecheck).toBe("")
 
-    // No key: the snippet calls the base URL it is given, and sends no authorization header.
+    // No key: the snippet calls the installed gateway's echo endpoint, the way README tells a reader to run it.
     const result = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const server = yield* EchoServer.scoped()
+      const gateway = yield* Cli.start([join(consumer, "node_modules/.bin/effect-llm-trace"), "--port", "0"], {}, {
+        cwd: consumer
+      })
+      const url = (yield* gateway.waitFor(/listening {2}(http:\/\/\S+)/))[1]!
       const output = yield* Effect.promise(() =>
         run(process.execPath, [join(consumer, "out/snippet.js")], {
           cwd: consumer,
-          env: cleanEnv({ OPENAI_BASE_URL: `${server.url}/v1` })
+          env: cleanEnv({ OPENAI_BASE_URL: `${url}/gateway/openai/v1` })
         })
       )
-      return { ...output, received: server.received }
+      gateway.child.kill("SIGTERM")
+      return { ...output, gateway: yield* gateway.exited }
     })))
-    expect(result.received.length).toBe(1)
-    expect(result.received[0]!.headers.authorization).toBeUndefined()
-    expect(result.received[0]!.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
     expect(result.stderr).toMatch(
-      /^trace [0-9a-f]{32}\n└─ provider\/openai\/gpt-5-mini {2}[\d.]+ ms {2}OK {2}model=gpt-5-mini {2}tokens \d+→3 {2}ttft [\d.]+ ms\n$/
+      /^trace [0-9a-f]{32}\n└─ provider\/openai\/echo {2}[\d.]+ ms {2}OK {2}model=echo {2}tokens \d+→\d+ {2}ttft [\d.]+ ms\n$/
     )
-    expect(result.stdout).toMatch(/^\d+ bytes of events; provider\/openai\/gpt-5-mini: \{"input_tokens":\d+,"output_tokens":3,/)
+    expect(result.stdout).toMatch(/^\d+ bytes of events; provider\/openai\/echo: \{"input_tokens":\d+,"output_tokens":\d+,/)
+    // The gateway logged the call (no credentials sent: the snippet has no key) and stopped cleanly.
+    expect(result.gateway.stdout).toMatch(/POST \/gateway\/openai\/v1\/chat\/completions endpoint=echo status=200/)
+    expect(result.gateway.code).toBe(0)
   }, 120_000)
 
   it("the installed effect-llm-trace command answers --version and --help", async () => {

@@ -35,16 +35,22 @@ export interface Running {
   readonly exited: Effect.Effect<Finished>
 }
 
-/** Starts the command; the process is killed when the scope closes (if still running). */
+/**
+ * Starts the command from the sources (or, with `options.cwd`, the program named by `args[0]`, e.g. an installed
+ * bin); the process is killed when the scope closes (if still running).
+ */
 export const start = (
   args: ReadonlyArray<string>,
-  env: Readonly<Record<string, string>> = {}
+  env: Readonly<Record<string, string>> = {},
+  options?: { readonly cwd: string }
 ): Effect.Effect<Running, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const child = spawn(process.execPath, ["--import", "tsx", cliPath, ...args], {
+      const [command, ...rest] = options === undefined ? [process.execPath, "--import", "tsx", cliPath, ...args] : args
+      const child = spawn(command!, rest, {
         env: { ...inherited(), ...env },
-        stdio: ["ignore", "pipe", "pipe"]
+        stdio: ["ignore", "pipe", "pipe"],
+        ...(options === undefined ? {} : { cwd: options.cwd })
       })
       let stdout = ""
       let stderr = ""
