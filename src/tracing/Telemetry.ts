@@ -168,7 +168,7 @@ export const layer = (options?: Options): Layer.Layer<TraceStore.TraceStore> =>
  *
  * ```text
  * trace 4bf92f3577b34da6a3ce929d0e0e4736
- * └─ provider/openai/gpt-4o-mini  412.0 ms  OK  model=gpt-4o-mini  tokens 12→3  ttft 180.2 ms
+ * └─ provider/openai/gpt-5-mini  412.0 ms  OK  model=gpt-5-mini  tokens 12→3  ttft 180.2 ms
  * ```
  *
  * For seeing spans while developing; the store (and OTLP, when given) still receive every span.
