@@ -2,7 +2,7 @@
  * The gateway against going straight to the same upstream, over real sockets on 127.0.0.1. Separate processes:
  * this one (the client), the upstream (`bench/gateway/upstream.ts`), a plain `node:http` proxy as the yardstick of
  * what any proxy costs on this machine (`bench/gateway/proxy.ts`), and the gateway exactly as `npm start` runs it
- * (`src/gateway/main.ts` with a config pointing at the upstream), so no server shares an event loop with the
+ * (`src/gateway/cli.ts` with a config pointing at the upstream), so no server shares an event loop with the
  * client. The gateway serves the same upstream untraced (`usageTracking: false`) and traced (OpenAI chat fold,
  * `include_usage` on, spans into its TraceStore).
  *
@@ -92,7 +92,7 @@ const startGateway = async (upstream: string): Promise<{ readonly child: ChildPr
       }))
     })
   )
-  const child = tsx(join(import.meta.dirname, "../src/gateway/main.ts"), ["--config", config], {
+  const child = tsx(join(import.meta.dirname, "../src/gateway/cli.ts"), ["--config", config], {
     ...process.env,
     BENCH_API_KEY: "sk-bench"
   })

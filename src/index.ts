@@ -209,6 +209,13 @@ export * as Routes from "./gateway/Routes.js"
 export * as Server from "./gateway/Server.js"
 
 /**
+ * What the gateway checks before serving (upstream keys, listen errors, `OTEL_*` variables) and its startup report.
+ *
+ * @since 0.2.0
+ */
+export * as Startup from "./gateway/Startup.js"
+
+/**
  * Usage for OpenAI chat streams that did not ask for it, invisible to the client.
  *
  * @since 0.1.0

@@ -7,7 +7,7 @@
  *   "auth": { "keys": [{ "key": "…", "username": "alice", "userId": "u-1" }] },
  *   "tracing": { "maxTraces": 1000, "maxChunkEvents": 0 },
  *   "endpoints": [{ "name": "chat", "id": "ep-chat", "usageTracking": true,
- *     "provider": { "kind": "openai", "model": "gpt-4o-mini", "apiKeyEnv": "OPENAI_API_KEY" } }] }
+ *     "provider": { "kind": "openai", "model": "gpt-5-mini", "apiKeyEnv": "OPENAI_API_KEY" } }] }
  * ```
  *
  * Unknown fields are rejected (a misspelt `usagetracking` would otherwise be silently ignored), and every
@@ -231,7 +231,9 @@ const Server = Schema.Struct({
   maxBodyBytes: Schema.optionalWith(Count("a positive integer number of bytes", 1), { exact: true }),
   allowedHosts: Schema.optionalWith(Schema.Array(HostName).annotations(expectedShape("an array of host names")), { exact: true }),
   allowedOrigins: Schema.optionalWith(Schema.Array(OriginUrl).annotations(expectedShape("an array of origins")), { exact: true }),
-  timeouts: Schema.optionalWith(Timeouts, { exact: true })
+  timeouts: Schema.optionalWith(Timeouts, { exact: true }),
+  /** On Ctrl-C / SIGTERM, how long requests in flight may finish before they are interrupted (default 10 s). */
+  shutdownGraceMs: Schema.optionalWith(Count("a non-negative integer number of milliseconds", 0), { exact: true })
 }).annotations(expectedShape("an object with \"host\" and \"port\""))
 
 const Tracing = Schema.Struct({

@@ -11,7 +11,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Metrics } from "../tracing/Metrics.js"
+import * as Metrics from "../tracing/Metrics.js"
 import * as Dialect from "./Dialect.js"
 import { Gateway } from "./Gateway.js"
 
@@ -32,7 +32,7 @@ const scrape = Effect.gen(function*() {
   if (Option.isNone(gateway.authenticate(request.headers))) {
     return error(401, "authentication_error", "missing or unknown gateway key")
   }
-  const metrics = yield* Metrics
+  const metrics = Option.getOrElse(yield* Effect.serviceOption(Metrics.Metrics), () => Metrics.noop)
   return yield* metrics.prometheus.pipe(
     Effect.map(Option.match({
       onNone: () => error(404, "not_found", "metrics are disabled (config \"metrics\": { \"enabled\": false })"),
@@ -45,7 +45,7 @@ const scrape = Effect.gen(function*() {
 
 /**
  * The `/metrics` router: mount it next to the gateway routes (`HttpRouter.concat`). It needs `Gateway` (for the
- * keys) and `Metrics`.
+ * keys) and, optionally, `Metrics` (without it, `/metrics` answers 404: metrics are off).
  *
  * @since 0.2.0
  * @category routers

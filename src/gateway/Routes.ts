@@ -130,7 +130,7 @@ const passthrough = (dialect: Dialect.Dialect, targetOf: Target) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const gateway = yield* Gateway.Gateway
-    const log = yield* RequestLog
+    const log = yield* Effect.serviceOption(RequestLog)
     const metrics = Option.getOrElse(yield* Effect.serviceOption(Metrics.Metrics), () => Metrics.noop)
     const started = performance.now()
     const seen = { endpoint: "-", status: 500 }
@@ -138,7 +138,7 @@ const passthrough = (dialect: Dialect.Dialect, targetOf: Target) =>
       Effect.sync(() => {
         const aborted = Exit.isInterrupted(exit)
         const millis = performance.now() - started
-        log.record({ method: request.method, url: request.url, endpoint: seen.endpoint, status: aborted ? "aborted" : seen.status, millis: Math.round(millis) })
+        if (Option.isSome(log)) log.value.record({ method: request.method, url: request.url, endpoint: seen.endpoint, status: aborted ? "aborted" : seen.status, millis: Math.round(millis) })
         metrics.recordRequest({
           method: request.method,
           route: dialect.route,
@@ -271,7 +271,8 @@ const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E
 
 /**
  * The gateway router. Serve it with `HttpServer.serve` (see `Server`), or mount it in your own server; it needs
- * `Gateway`, `TraceStore` and `RequestLog` (from `Gateway.layer`, `Telemetry.layer` and `RequestLog.layer`).
+ * `Gateway` and `TraceStore` (from `Gateway.layer` and `Telemetry.layer`). With `RequestLog` (`RequestLog.layer`)
+ * it logs each request; with `Metrics` (`Metrics.layer`) it records metrics and serves `/metrics`.
  *
  * @since 0.1.0
  * @category routers

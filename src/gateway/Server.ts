@@ -5,7 +5,6 @@
  * @since 0.1.0
  */
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Layer from "effect/Layer"
 import type * as Http from "node:http"
@@ -15,6 +14,7 @@ import * as Metrics from "../tracing/Metrics.js"
 import * as Telemetry from "../tracing/Telemetry.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as Gateway from "./Gateway.js"
+import * as Drain from "./internal/drain.js"
 import * as RequestLog from "./RequestLog.js"
 import * as Routes from "./Routes.js"
 
@@ -47,13 +47,20 @@ export const makeServer = (): Http.Server => {
  * The platform's own `http.server` span is disabled: it would record every request header (it redacts only a few
  * names), while the gateway's spans record what the gateway chooses and never a credential.
  *
+ * Releasing the layer drains first: the server stops accepting, requests in flight may finish for up to
+ * `server.shutdownGraceMs` (default 10 s) and are then interrupted; then pending spans are flushed. Nothing is
+ * logged at startup: `Startup.report` describes a running gateway.
+ *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (config: GatewayConfig.Config) =>
+  // A fresh drain (its Node server and its requests in flight) for each build of the layer.
+  Layer.suspend(() => serve(config, Drain.make(config.server.shutdownGraceMs, makeServer)))
+
+const serve = (config: GatewayConfig.Config, drain: Drain.Drain) =>
   Routes.router.pipe(
-    HttpServer.serve(),
-    HttpServer.withLogAddress,
+    drain.serve,
     HttpMiddleware.withTracerDisabledWhen(() => true),
     Layer.provide(Gateway.layer(config)),
     Layer.provide(RequestLog.layer),
@@ -64,7 +71,7 @@ export const layer = (config: GatewayConfig.Config) =>
       // Configured names are never folded into `_OTHER`.
       knownValues: config.endpoints.flatMap((e) => [e.name, e.provider.model ?? e.name])
     })),
-    Layer.provideMerge(NodeHttpServer.layer(makeServer, { host: config.server.host, port: config.server.port })),
+    Layer.provideMerge(NodeHttpServer.layer(drain.createServer, { host: config.server.host, port: config.server.port })),
     Layer.provideMerge(Telemetry.layerFromEnv({
       serviceName: "effect-llm-trace-gateway",
       ...(config.tracing?.maxTraces === undefined ? {} : { store: { maxTraces: config.tracing.maxTraces } })

@@ -34,6 +34,10 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
+import * as Url from "../internal/url.js"
+import * as ConsoleExporter from "./internal/consoleExporter.js"
+import * as LoggedExporter from "./internal/loggedExporter.js"
 import * as TraceStore from "./TraceStore.js"
 
 // Models ----------------------------------------------------------------------------------------------------------
@@ -74,6 +78,23 @@ export interface Options {
   readonly otlp?: OtlpOptions | undefined
   /** How long releasing the layer may wait for the final flush (default 3 seconds). */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /** Also print each finished trace as a tree (see {@link layerConsole}); off by default. */
+  readonly console?: boolean | ConsoleOptions | undefined
+}
+
+/**
+ * Where and how much {@link layerConsole} prints.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ConsoleOptions {
+  /** Receives each trace's text, ending in a newline (default: written to stderr). */
+  readonly write?: ((text: string) => void) | undefined
+  /** Traces whose root has not ended yet, kept at most (default 1000; the oldest is printed early). */
+  readonly maxTraces?: number | undefined
+  /** Spans kept per trace (default 1000; further spans are counted, not printed). */
+  readonly maxSpansPerTrace?: number | undefined
 }
 
 // Layers ----------------------------------------------------------------------------------------------------------
@@ -95,11 +116,23 @@ const revealHeaders = (headers: OtlpOptions["headers"]): Record<string, string> 
   return out
 }
 
-const exportProcessor = (otlp: OtlpOptions): SpanProcessor => {
+// Export failures never reach a caller; they are logged (warning) so that a backend that is down is noticed.
+const exportProcessor = (otlp: OtlpOptions, log: (line: string) => void): SpanProcessor => {
   const config = { url: otlp.url, headers: revealHeaders(otlp.headers) }
+  const exporter = otlp.protocol === "http/json" ? new JsonTraceExporter(config) : new ProtobufTraceExporter(config)
   return new BatchSpanProcessor(
-    otlp.protocol === "http/json" ? new JsonTraceExporter(config) : new ProtobufTraceExporter(config)
+    LoggedExporter.make(exporter, { target: Url.display(otlp.url), log, intervalMs: 60_000, now: Date.now })
   )
+}
+
+const consoleProcessor = (options: boolean | ConsoleOptions | undefined): ReadonlyArray<SpanProcessor> => {
+  if (options === undefined || options === false) return []
+  const { maxSpansPerTrace, maxTraces, write } = options === true ? {} : options
+  return [ConsoleExporter.make({
+    write: write ?? ((text) => process.stderr.write(text)),
+    maxTraces: maxTraces ?? 1000,
+    maxSpansPerTrace: maxSpansPerTrace ?? 1000
+  })]
 }
 
 /**
@@ -112,15 +145,19 @@ const exportProcessor = (otlp: OtlpOptions): SpanProcessor => {
  * @category layers
  */
 export const layer = (options?: Options): Layer.Layer<TraceStore.TraceStore> =>
-  Layer.unwrapEffect(Effect.suspend(() => {
+  Layer.unwrapEffect(Effect.gen(function*() {
     const otlp = options?.otlp
     if (otlp !== undefined && !isHttpUrl(otlp.url)) {
-      return Effect.dieMessage("Telemetry: the OTLP traces URL is not a valid http(s) URL")
+      return yield* Effect.dieMessage("Telemetry: the OTLP traces URL is not a valid http(s) URL")
     }
+    const runtime = yield* Effect.runtime<never>()
+    const logWarning = (line: string) => Runtime.runSync(runtime)(Effect.logWarning(line))
     const store = TraceStore.make(options?.store)
-    const processors: readonly [SpanProcessor, ...Array<SpanProcessor>] = otlp === undefined
-      ? [store.spanProcessor]
-      : [store.spanProcessor, exportProcessor(otlp)]
+    const processors: readonly [SpanProcessor, ...Array<SpanProcessor>] = [
+      store.spanProcessor,
+      ...(otlp === undefined ? [] : [exportProcessor(otlp, logWarning)]),
+      ...consoleProcessor(options?.console)
+    ]
     const resource = Resource.layer({
       serviceName: options?.serviceName ?? "effect-llm-trace",
       ...(options?.serviceVersion === undefined ? {} : { serviceVersion: options.serviceVersion })
@@ -129,8 +166,24 @@ export const layer = (options?: Options): Layer.Layer<TraceStore.TraceStore> =>
       Layer.provide(NodeSdk.layerTracerProvider(processors, { shutdownTimeout: options?.shutdownTimeout })),
       Layer.provide(resource)
     )
-    return Effect.succeed(Layer.merge(Layer.succeed(TraceStore.TraceStore, store), tracer))
+    return Layer.merge(Layer.succeed(TraceStore.TraceStore, store), tracer)
   }))
+
+/**
+ * {@link layer} that also prints each finished trace to stderr as a compact tree, when its root span ends:
+ *
+ * ```text
+ * trace 4bf92f3577b34da6a3ce929d0e0e4736
+ * └─ provider/openai/gpt-5-mini  412.0 ms  OK  model=gpt-5-mini  tokens 12→3  ttft 180.2 ms
+ * ```
+ *
+ * For seeing spans while developing; the store (and OTLP, when given) still receive every span.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConsole = (options?: Options): Layer.Layer<TraceStore.TraceStore> =>
+  layer({ ...options, console: options?.console ?? true })
 
 /**
  * The store only, with large bounds (100 000 traces, 100 000 spans each), for tests: read spans from the store
