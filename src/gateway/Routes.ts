@@ -88,7 +88,8 @@ const forward = (
       stream: incoming.stream,
       model: incoming.target.model,
       headers: incoming.headers,
-      traceparent: trace?.provider.traceparent
+      traceparent: trace?.provider.traceparent,
+      plainBody: stripUsage
     }))
     if (Either.isLeft(reply)) {
       const error = reply.left
@@ -234,7 +235,7 @@ const isJson = (contentType: string | undefined): boolean => {
 /**
  * Before any route: the `Host` must name the gateway (a DNS-rebinding page cannot read it), a browser's `Origin`
  * must be allowed (a page cannot spend the upstream keys), and a POST body must be JSON (`text/plain` is how a
- * page posts without a CORS preflight). Unknown routes answer 404 with a JSON body.
+ * page posts without a CORS preflight).
  */
 const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.gen(function*() {
@@ -252,12 +253,7 @@ const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E
       return errorResponse(undefined, 415, "the request body must be application/json", "unsupported_media_type")
     }
     return yield* app
-  }).pipe(
-    Effect.catchIf(
-      (error): error is E => (error as { readonly _tag?: unknown } | null)?._tag === "RouteNotFound",
-      () => Effect.succeed(errorResponse(undefined, 404, "no such route", "not_found"))
-    )
-  )
+  })
 
 /**
  * The gateway router. Serve it with `HttpServer.serve` (see `Server`), or mount it in your own server; it needs
@@ -274,3 +270,14 @@ export const router = HttpRouter.fromIterable([
   HttpRouter.makeRoute("GET", "/api/traces", searchTraces),
   HttpRouter.makeRoute("GET", "/api/traces/:traceId", getTrace)
 ]).pipe(HttpRouter.use(guard))
+
+/**
+ * The router as the app to serve: an unknown path or method answers 404 with a JSON body. (`HttpRouter.use`
+ * wraps each route's handler, so the router's own "no route" failure happens outside the guard: it is answered
+ * here, or the platform would send an empty 404.)
+ *
+ * @since 0.2.0
+ * @category routers
+ */
+export const httpApp = Effect.catchTag(router, "RouteNotFound", () =>
+  Effect.succeed(errorResponse(undefined, 404, "no such route", "not_found")))

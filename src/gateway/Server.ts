@@ -40,8 +40,8 @@ export const makeServer = (): Http.Server => {
 }
 
 /**
- * Serves `Routes.router` for `config`. The layer also provides the `HttpServer` (its address) and the
- * `TraceStore`, for an embedding program or a test.
+ * Serves `Routes.httpApp` (the router, with JSON 404s) for `config`. The layer also provides the `HttpServer`
+ * (its address) and the `TraceStore`, for an embedding program or a test.
  *
  * The platform's own `http.server` span is disabled: it would record every request header (it redacts only a few
  * names), while the gateway's spans record what the gateway chooses and never a credential.
@@ -50,7 +50,7 @@ export const makeServer = (): Http.Server => {
  * @category layers
  */
 export const layer = (config: GatewayConfig.Config) =>
-  Routes.router.pipe(
+  Routes.httpApp.pipe(
     HttpServer.serve(),
     HttpServer.withLogAddress,
     HttpMiddleware.withTracerDisabledWhen(() => true),

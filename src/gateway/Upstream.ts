@@ -8,7 +8,8 @@
  * (read from the environment variable `apiKeyEnv`), and the PROVIDER span's `traceparent`. Dropped on the way:
  * hop-by-hop headers, `host`, `content-length`, `cookie`, the client's credentials for the gateway, any other
  * header that looks like a credential, and the caller's own trace context. `accept-encoding` is the client's, else
- * `identity`, so that a body can be folded as it passes (an encoded one is forwarded as is and decoded for the fold).
+ * `identity` (always `identity` when the gateway rewrites the body), so that a body can be folded as it passes (an
+ * encoded one is forwarded as is and decoded for the fold).
  *
  * @since 0.2.0
  */
@@ -76,6 +77,11 @@ export interface Call {
   readonly headers: Headers.HeadersInput
   /** The provider span's trace context. */
   readonly traceparent?: string | undefined
+  /**
+   * The gateway rewrites the body on its way (the usage strip): ask for it unencoded (`accept-encoding: identity`)
+   * whatever the client accepts — identity is always acceptable to the client.
+   */
+  readonly plainBody?: boolean | undefined
 }
 
 /**
@@ -230,10 +236,12 @@ const httpProvider = (kind: Dialect.HttpKind, settings: Settings, timeouts: Time
   })
   const call = (call: Call): Effect.Effect<Reply, UpstreamError, Scope.Scope> =>
     Effect.acquireRelease(
-      Effect.async<Reply, UpstreamError>((resume, signal) => {
+      // Interruptible while waiting for the upstream's headers: a client that leaves before them aborts the
+      // upstream request now (the signal), not when the headers timeout fires minutes later.
+      Effect.interruptible(Effect.async<Reply, UpstreamError>((resume, signal) => {
         const headers = forwardHeaders(call.headers)
         headers["content-type"] = "application/json"
-        headers["accept-encoding"] = Headers.get(call.headers, "accept-encoding") ?? "identity"
+        headers["accept-encoding"] = call.plainBody === true ? "identity" : Headers.get(call.headers, "accept-encoding") ?? "identity"
         if (auth !== undefined) headers[auth[0]] = auth[1]
         if (call.traceparent !== undefined) headers["traceparent"] = call.traceparent
         request(baseUrl + call.dialect.upstreamPath(call.model, call.stream), {
@@ -243,11 +251,14 @@ const httpProvider = (kind: Dialect.HttpKind, settings: Settings, timeouts: Time
           dispatcher,
           signal
         }).then(
-          (response) =>
-            resume(Effect.succeed({ status: response.statusCode, headers: flatten(response.headers), body: response.body })),
+          (response) => {
+            // Interrupted as the headers arrived: nobody will read this body.
+            if (signal.aborted) return void response.body.destroy()
+            resume(Effect.succeed({ status: response.statusCode, headers: flatten(response.headers), body: response.body }))
+          },
           (cause: unknown) => resume(Effect.fail(toUpstreamError(baseUrl, cause, "Unreachable")))
         )
-      }),
+      })),
       release
     )
   return { kind, server: serverOf(new URL(baseUrl)), secret, call }

@@ -10,7 +10,8 @@
  *   truncated answer must not look complete at the HTTP level;
  * - the client goes away: the request fiber is interrupted, which destroys the upstream body (aborting the
  *   request); the sink sees neither end nor failure — a cancellation;
- * - an encoded body (`content-encoding` gzip, deflate, br) is forwarded as is and decoded for the sink only.
+ * - an encoded body (`content-encoding` gzip, deflate, br) is forwarded as is (never rewritten) and decoded for the
+ *   sink only.
  *
  * @internal
  */
@@ -29,13 +30,16 @@ export interface Sink {
 /** @internal */
 export interface Options {
   readonly sink?: Sink | undefined
-  /** Rewrites the client's bytes (whole blocks: `feed` may hold bytes back until `flush`). */
+  /** Rewrites the client's bytes (whole blocks: `feed` may hold bytes back until `end`); a plain body only. */
   readonly rewrite?: { readonly feed: (bytes: Uint8Array) => Array<Uint8Array>; readonly end: () => Array<Uint8Array> } | undefined
   /** The upstream's `content-encoding`. */
   readonly encoding?: string | undefined
   /** Wraps an upstream failure (for `error.type`). */
   readonly toError: (cause: unknown) => unknown
 }
+
+const isPlain = (encoding: string | undefined): boolean =>
+  encoding === undefined || encoding.trim() === "" || encoding.trim().toLowerCase() === "identity"
 
 const decoderFor = (encoding: string | undefined): Zlib.Gunzip | Zlib.Inflate | Zlib.BrotliDecompress | undefined => {
   switch (encoding?.trim().toLowerCase()) {
@@ -97,7 +101,9 @@ const decoded = (sink: Sink, encoding: string | undefined): { readonly sink: Sin
 export const pump = (source: Readable, response: ServerResponse, options: Options): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
     const traced = options.sink === undefined ? undefined : decoded(options.sink, options.encoding)
-    const rewrite = options.rewrite
+    // Only a plain body is rewritten (the gateway asks for one when it rewrites): an encoded body passes as it came,
+    // never cut at byte patterns of compressed data.
+    const rewrite = isPlain(options.encoding) ? options.rewrite : undefined
     let settled = false
     const write = (bytes: Uint8Array) => {
       if (!response.write(bytes)) source.pause()
