@@ -41,7 +41,7 @@ interface Answer {
 const send = (h: Harness, options: { readonly method?: string; readonly path?: string; readonly headers?: Record<string, string>; readonly body?: string }) =>
   Effect.async<Answer>((resume) => {
     const req = httpRequest({
-      host: "127.0.0.1",
+      host: h.host,
       port: h.port,
       method: options.method ?? "POST",
       path: options.path ?? chatPath,
@@ -100,11 +100,22 @@ describe("Host, Origin and Content-Type guard (nothing goes upstream when refuse
         for (const host of ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example", "10.0.0.1"]) {
           expect(yield* hostAnswer(h, host), host).toBe(421)
         }
+        // DNS rebinding: a page of evil.example resolved to 127.0.0.1 reads the trace API same-origin (no Origin).
+        expect((yield* send(h, { method: "GET", path: "/api/traces", headers: { host: "evil.example:8080" } })).status).toBe(421)
         expect(h.upstream.requests).toEqual([])
         for (const host of ["127.0.0.1", `127.0.0.1:${h.port}`, "localhost:1", "LocalHost", "[::1]:8080"]) {
           expect(yield* hostAnswer(h, host), host).toBe(200)
         }
         expect(h.upstream.requests.length).toBe(5)
+      })))
+
+  it.live("the bind host is allowed by default (a gateway on 127.0.0.2 answers Host 127.0.0.2, not 127.0.0.3)", () =>
+    withGateway((up) => ({ ...endpoints(up), server: { host: "127.0.0.2" } }), (h) =>
+      Effect.gen(function*() {
+        expect(h.host).toBe("127.0.0.2")
+        expect(yield* hostAnswer(h, "127.0.0.3")).toBe(421)
+        expect(h.upstream.requests).toEqual([])
+        expect(yield* hostAnswer(h, `127.0.0.2:${h.port}`)).toBe(200)
       })))
 
   it.live("allowedHosts names the hosts (then localhost is no longer one); \"*\" allows any", () =>

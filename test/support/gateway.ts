@@ -13,6 +13,8 @@ import * as Upstreams from "./upstreams.js"
 
 export interface Harness {
   readonly url: string
+  /** The address the gateway listens on (`server.host`, 127.0.0.1 by default). */
+  readonly host: string
   readonly port: number
   readonly upstream: Upstreams.Upstream
   readonly get: <A>(path: string) => Effect.Effect<{ readonly status: number; readonly body: A }>
@@ -31,13 +33,13 @@ export const withGateway = <A, E>(
     const context = yield* Layer.build(Server.layer(config))
     const address = Context.get(context, HttpServer.HttpServer).address
     assert(address._tag === "TcpAddress")
-    const url = `http://127.0.0.1:${address.port}`
+    const url = `http://${address.hostname}:${address.port}`
     const get = <B>(path: string) =>
       Effect.promise(async () => {
         const response = await fetch(url + path)
         return { status: response.status, body: (await response.json()) as B }
       })
-    return yield* test({ url, port: address.port, upstream, get })
+    return yield* test({ url, host: address.hostname, port: address.port, upstream, get })
   })).pipe(Logger.withMinimumLogLevel(LogLevel.Error))
 
 /** An OpenAI endpoint whose provider is the local upstream's route `path` (e.g. `/stall/3`). */
@@ -85,11 +87,11 @@ export interface RawExchange {
 }
 
 /** Writes `request` (a whole HTTP/1.1 request, `connection: close`) to the gateway and reads until the socket closes. */
-export const rawExchange = (port: number, request: string) =>
+export const rawExchange = (port: number, request: string, host = "127.0.0.1") =>
   Effect.async<RawExchange>((resume) => {
     const parts: Array<Buffer> = []
     let error: string | undefined
-    const socket = connect({ host: "127.0.0.1", port }, () => socket.write(request))
+    const socket = connect({ host, port }, () => socket.write(request))
     socket.on("data", (bytes: Buffer) => parts.push(bytes))
     socket.on("error", (e: NodeJS.ErrnoException) => {
       error = e.code ?? e.message
