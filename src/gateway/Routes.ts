@@ -108,7 +108,8 @@ const forward = (
       sink: trace?.provider,
       rewrite: stripUsage && status < 400 && eventStream ? UsageInjection.makeStripper() : undefined,
       encoding: headers["content-encoding"],
-      toError: (cause) => Upstream.toUpstreamError(incoming.target.provider.server.address, cause, "BodyInterrupted")
+      toError: (cause, stage) =>
+        Upstream.toUpstreamError(incoming.target.provider.server.address, cause, stage === "body" ? "BodyInterrupted" : "Undecodable")
     })
     // Already sent: the platform writes nothing more for a response that ended.
     return HttpServerResponse.empty({ status })

@@ -97,25 +97,39 @@ export interface Reply {
 }
 
 /**
- * The upstream could not be reached, was too slow, or its body broke off.
+ * The upstream could not be reached, was too slow, its body broke off, or its body could not be decoded (a
+ * `content-encoding` its bytes do not follow; since 0.2.0).
  *
  * @since 0.1.0
  * @category errors
  */
 export class UpstreamError extends Data.TaggedError("UpstreamError")<{
-  readonly reason: "Unreachable" | "Timeout" | "BodyInterrupted"
+  readonly reason: "Unreachable" | "Timeout" | "BodyInterrupted" | "Undecodable"
   readonly url: string
   readonly cause: unknown
 }> {
   /** `error.type` on spans. */
   get errorType(): string {
-    return this.reason === "Unreachable" ? "upstream_unreachable" : this.reason === "Timeout" ? "upstream_timeout" : "upstream_body_error"
+    return errorTypes[this.reason]
   }
   override get message(): string {
-    const what = this.reason === "Unreachable" ? "unreachable" : this.reason === "Timeout" ? "timed out" : "body interrupted"
     const detail = this.cause instanceof Error ? `: ${this.cause.message}` : ""
-    return `upstream ${what} (${this.url})${detail}`
+    return `upstream ${descriptions[this.reason]} (${this.url})${detail}`
   }
+}
+
+const errorTypes: Record<UpstreamError["reason"], string> = {
+  Unreachable: "upstream_unreachable",
+  Timeout: "upstream_timeout",
+  BodyInterrupted: "upstream_body_error",
+  Undecodable: "upstream_body_undecodable"
+}
+
+const descriptions: Record<UpstreamError["reason"], string> = {
+  Unreachable: "unreachable",
+  Timeout: "timed out",
+  BodyInterrupted: "body interrupted",
+  Undecodable: "body could not be decoded"
 }
 
 /**
@@ -201,8 +215,8 @@ const serverOf = (url: URL): Provider["server"] => ({
 
 const timeoutCodes: ReadonlySet<string> = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"])
 
-/** Classifies an undici error: a timeout, or an unreachable upstream. @internal */
-export const toUpstreamError = (url: string, cause: unknown, reason: "Unreachable" | "BodyInterrupted"): UpstreamError => {
+/** Classifies an undici error: a timeout, else `reason`. @internal */
+export const toUpstreamError = (url: string, cause: unknown, reason: Exclude<UpstreamError["reason"], "Timeout">): UpstreamError => {
   const code = (cause as { readonly code?: unknown } | null)?.code
   return new UpstreamError({ reason: typeof code === "string" && timeoutCodes.has(code) ? "Timeout" : reason, url, cause })
 }

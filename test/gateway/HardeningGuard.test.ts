@@ -201,6 +201,25 @@ describe("Secrets", () => {
         expect(JSON.stringify([own, replayed.body, list.body])).not.toContain("SECRET")
       })))
 
+  it.live("a credential in the query (Gemini's ?key=) goes neither upstream nor into the trace", () =>
+    withGateway((up) => ({
+      endpoints: [{ name: "gem", provider: { kind: "gemini", baseUrl: `${up.url}/gemini/v1beta`, apiKeyEnv: "TEST_UPSTREAM_KEY" } }]
+    }), (h) =>
+      Effect.gen(function*() {
+        yield* send(h, {
+          path: "/gateway/gemini/v1beta/models/gem:streamGenerateContent?alt=sse&key=SECRET-URL-KEY",
+          body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] })
+        })
+        const sent = h.upstream.requests[0]
+        assert(sent !== undefined)
+        // This upstream answers 404 quoting the URL it got: the trace records that body, and no key in it.
+        expect(sent.url).not.toContain("SECRET")
+        expect(sent.headers["x-goog-api-key"]).toBe("upstream-key-for-tests")
+        const trace = yield* traceOf(h, "gem")
+        expect(JSON.stringify(trace)).toContain("no upstream route /gemini/v1beta/models/")
+        expect(JSON.stringify(trace)).not.toContain("SECRET")
+      })))
+
   it.live("an upstream 401 that echoes the provider key: the key is masked as *** in the span's status, attributes and events", () =>
     withGateway(endpoints, (h) =>
       Effect.gen(function*() {

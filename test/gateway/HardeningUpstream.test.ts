@@ -192,6 +192,16 @@ describe("Content encodings", () => {
         })))
   }
 
+  it.live("a body that does not follow its content-encoding: relayed whole as it came; spans ERROR upstream_body_undecodable", () =>
+    withGateway((up) => ({ endpoints: [openaiEndpoint(up, "garbled", "/garbled/gzip")] }), (h) =>
+      Effect.gen(function*() {
+        const raw = yield* rawExchange(h.port, rawPost(chatPath, streamBody("garbled")))
+        expect(raw.text.toLowerCase()).toContain("content-encoding: gzip")
+        expect(raw.text).toContain("data: [DONE]")
+        expect(raw.text.endsWith(lastChunk)).toBe(true)
+        expectFailed(yield* traceOf(h, "garbled"), "upstream_body_undecodable")
+      })))
+
   it.live("usage injected: upstream is asked for identity whatever the client accepts; one that encodes anyway is relayed untouched", () =>
     withGateway((up) => ({ endpoints: [openaiEndpoint(up, "encoded", "/encoded/gzip")] }), (h) =>
       Effect.gen(function*() {

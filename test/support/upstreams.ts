@@ -10,6 +10,7 @@
  * - `/stall/<n>/…`: the first `n` events of the faithful stream, then silence with the connection open;
  * - `/reset/<n>/…`: the first `n` events, then a TCP reset (RST) instead of an end;
  * - `/encoded/<gzip|deflate|br>/…`: the faithful stream compressed with that coding, whatever the request accepted;
+ * - `/garbled/<gzip|deflate|br>/…`: the faithful stream NOT compressed, though its `content-encoding` says so;
  * - `/echo-key/…`: 401 with an error body that quotes the credential headers it received;
  * - `/long-line/<bytes>/…`: one SSE `data:` line of that many bytes (written in 64 KiB pieces, never held whole),
  *   then the normal end of the stream.
@@ -101,11 +102,13 @@ const misbehave = (
       if (kind === "reset") setTimeout(() => req.socket.resetAndDestroy(), 50)
       return true
     }
-    case "encoded": {
+    case "encoded":
+    case "garbled": {
       const encode = compress[arg ?? ""]
       if (encode === undefined) return false
       res.writeHead(200, { "content-type": "text/event-stream", "content-encoding": arg! })
-      const bytes = encode(Buffer.from(faithfulChat(includeUsage())))
+      const plain = Buffer.from(faithfulChat(includeUsage()))
+      const bytes = kind === "encoded" ? encode(plain) : plain
       // Two writes: the gateway's decoder sees an encoded body in more than one piece.
       const half = bytes.length >> 1
       res.write(bytes.subarray(0, half))

@@ -34,8 +34,8 @@ export interface Options {
   readonly rewrite?: { readonly feed: (bytes: Uint8Array) => Array<Uint8Array>; readonly end: () => Array<Uint8Array> } | undefined
   /** The upstream's `content-encoding`. */
   readonly encoding?: string | undefined
-  /** Wraps an upstream failure (for `error.type`). */
-  readonly toError: (cause: unknown) => unknown
+  /** Wraps an upstream failure (for `error.type`): the body broke off, or it could not be decoded. */
+  readonly toError: (cause: unknown, stage: "body" | "decoding") => unknown
 }
 
 const isPlain = (encoding: string | undefined): boolean =>
@@ -59,7 +59,11 @@ const decoderFor = (encoding: string | undefined): Zlib.Gunzip | Zlib.Inflate | 
  * The sink behind a decoder when the body is encoded: bytes are decoded on the side; `finish` ends the sink once
  * everything was decoded, then calls `done`.
  */
-const decoded = (sink: Sink, encoding: string | undefined): { readonly sink: Sink; readonly finish: (done: () => void) => void } => {
+const decoded = (
+  sink: Sink,
+  encoding: string | undefined,
+  toError: Options["toError"]
+): { readonly sink: Sink; readonly finish: (done: () => void) => void } => {
   const decoder = decoderFor(encoding)
   if (decoder === undefined) {
     return {
@@ -75,7 +79,7 @@ const decoded = (sink: Sink, encoding: string | undefined): { readonly sink: Sin
   decoder.on("error", (error) => {
     // A body the client can still decode (or not) as it likes: only the trace loses it.
     failed = true
-    sink.fail(error)
+    sink.fail(toError(error, "decoding"))
   })
   return {
     sink: { feed: (bytes) => decoder.write(bytes), end: () => {}, fail: sink.fail },
@@ -100,7 +104,7 @@ const decoded = (sink: Sink, encoding: string | undefined): { readonly sink: Sin
  */
 export const pump = (source: Readable, response: ServerResponse, options: Options): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
-    const traced = options.sink === undefined ? undefined : decoded(options.sink, options.encoding)
+    const traced = options.sink === undefined ? undefined : decoded(options.sink, options.encoding, options.toError)
     // Only a plain body is rewritten (the gateway asks for one when it rewrites): an encoded body passes as it came,
     // never cut at byte patterns of compressed data.
     const rewrite = isPlain(options.encoding) ? options.rewrite : undefined
@@ -131,7 +135,7 @@ export const pump = (source: Readable, response: ServerResponse, options: Option
     function onError(cause: unknown) {
       if (settled) return
       cleanup()
-      const error = options.toError(cause)
+      const error = options.toError(cause, "body")
       traced?.sink.fail(error)
       // The client must see the failure: a broken connection, never a clean end of a truncated answer.
       response.destroy()
