@@ -155,6 +155,16 @@ describe("Host, Origin and Content-Type guard (nothing goes upstream when refuse
       })))
 })
 
+describe("Headers that are the client's own business", () => {
+  it.live("`expect: 100-continue` (curl sends it for large bodies) is answered by the gateway, not forwarded", () =>
+    withGateway(endpoints, (h) =>
+      Effect.gen(function*() {
+        const answer = yield* send(h, { headers: { expect: "100-continue" }, body })
+        expect(answer.status, answer.text).toBe(200)
+        expect(h.upstream.requests.map((r) => r.headers["expect"])).toEqual([undefined])
+      })))
+})
+
 describe("Secrets", () => {
   const credentialHeaders: Record<string, string> = {
     authorization: "Bearer SECRET-01",
