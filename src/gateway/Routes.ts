@@ -228,6 +228,9 @@ const getTrace = authorised(Effect.gen(function*() {
 
 // The guard ------------------------------------------------------------------------------------------------------
 
+const isIdentity = (contentEncoding: string | undefined): boolean =>
+  contentEncoding === undefined || contentEncoding.trim() === "" || contentEncoding.trim().toLowerCase() === "identity"
+
 const isJson = (contentType: string | undefined): boolean => {
   const type = contentType?.split(";", 1)[0]?.trim().toLowerCase()
   return type === "application/json" || (type !== undefined && type.startsWith("application/") && type.endsWith("+json"))
@@ -235,8 +238,8 @@ const isJson = (contentType: string | undefined): boolean => {
 
 /**
  * Before any route: the `Host` must name the gateway (a DNS-rebinding page cannot read it), a browser's `Origin`
- * must be allowed (a page cannot spend the upstream keys), and a POST body must be JSON (`text/plain` is how a
- * page posts without a CORS preflight).
+ * must be allowed (a page cannot spend the upstream keys), and a POST body must be uncompressed JSON (`text/plain`
+ * is how a page posts without a CORS preflight).
  */
 const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.gen(function*() {
@@ -252,6 +255,10 @@ const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E
     }
     if (request.method === "POST" && !isJson(headers["content-type"])) {
       return errorResponse(undefined, 415, "the request body must be application/json", "unsupported_media_type")
+    }
+    // The body is read as plain JSON (and sent upstream re-serialised): a compressed one is refused, not misread.
+    if (request.method === "POST" && !isIdentity(headers["content-encoding"])) {
+      return errorResponse(undefined, 415, "compressed request bodies are not supported", "unsupported_media_type")
     }
     return yield* app
   })

@@ -6,10 +6,10 @@
  *
  * The upstream request carries the client's body and its non-sensitive headers, the provider's own credential
  * (read from the environment variable `apiKeyEnv`), and the PROVIDER span's `traceparent`. Dropped on the way:
- * hop-by-hop headers, `host`, `content-length`, `expect`, `cookie`, the client's credentials for the gateway, any
- * other header that looks like a credential, and the caller's own trace context. `accept-encoding` is the client's,
- * else `identity` (always `identity` when the gateway rewrites the body), so that a body can be folded as it passes
- * (an encoded one is forwarded as is and decoded for the fold).
+ * hop-by-hop headers, `host`, `content-length`, `content-encoding`, `expect`, `cookie`, the client's credentials
+ * for the gateway, any other header that looks like a credential, and the caller's own trace context.
+ * `accept-encoding` is the client's, else `identity` (always `identity` when the gateway rewrites the body), so that
+ * a body can be folded as it passes (an encoded one is forwarded as is and decoded for the fold).
  *
  * @since 0.2.0
  */
@@ -153,10 +153,11 @@ const hopByHop: ReadonlySet<string> = new Set([
 /**
  * Never forwarded upstream: transport, the client's gateway credentials, cookies, and the caller's trace context.
  * `expect: 100-continue` (curl sends it with large bodies) was answered by the gateway's server, and undici refuses
- * it: forwarded, it failed the call.
+ * it: forwarded, it failed the call. The body sent is the gateway's own serialisation: the client's
+ * `content-encoding` does not describe it.
  */
 const dropped: ReadonlySet<string> = new Set([
-  "host", "content-length", "expect", "cookie", "authorization", "proxy-authorization", "x-api-key", "api-key",
+  "host", "content-length", "content-encoding", "expect", "cookie", "authorization", "proxy-authorization", "x-api-key", "api-key",
   "x-goog-api-key", "traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-sampled",
   "x-b3-parentspanid", "x-b3-flags"
 ])

@@ -9,6 +9,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Agent, type IncomingHttpHeaders, request as httpRequest } from "node:http"
 import type { Socket } from "node:net"
+import { gzipSync } from "node:zlib"
 import * as Attributes from "../../src/tracing/Attributes.js"
 import type { Trace } from "../../src/tracing/TraceStore.js"
 import { type Harness, openaiEndpoint, rawExchange, rawPost, span, traceOf, withGateway } from "../support/gateway.js"
@@ -38,7 +39,7 @@ interface Answer {
 }
 
 /** One request with Node's client (which, unlike fetch, lets a test set `Host` and `Origin`). */
-const send = (h: Harness, options: { readonly method?: string; readonly path?: string; readonly headers?: Record<string, string>; readonly body?: string }) =>
+const send = (h: Harness, options: { readonly method?: string; readonly path?: string; readonly headers?: Record<string, string>; readonly body?: string | Buffer }) =>
   Effect.async<Answer>((resume) => {
     const req = httpRequest({
       host: h.host,
@@ -162,6 +163,17 @@ describe("Headers that are the client's own business", () => {
         const answer = yield* send(h, { headers: { expect: "100-continue" }, body })
         expect(answer.status, answer.text).toBe(200)
         expect(h.upstream.requests.map((r) => r.headers["expect"])).toEqual([undefined])
+      })))
+
+  it.live("a compressed request body → 415 (never misread as JSON); content-encoding is never forwarded", () =>
+    withGateway(endpoints, (h) =>
+      Effect.gen(function*() {
+        const gzipped = yield* send(h, { headers: { "content-encoding": "gzip" }, body: gzipSync(body) })
+        expectJsonError(gzipped, 415, "unsupported_media_type")
+        expect(JSON.parse(gzipped.text).error.message).toBe("compressed request bodies are not supported")
+        expect(h.upstream.requests).toEqual([])
+        expect((yield* send(h, { headers: { "content-encoding": "identity" }, body })).status).toBe(200)
+        expect(h.upstream.requests.map((r) => r.headers["content-encoding"])).toEqual([undefined])
       })))
 })
 
