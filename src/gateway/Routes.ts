@@ -109,7 +109,11 @@ const forward = (
       rewrite: stripUsage && status < 400 && eventStream ? UsageInjection.makeStripper() : undefined,
       encoding: headers["content-encoding"],
       toError: (cause, stage) =>
-        Upstream.toUpstreamError(incoming.target.provider.server.address, cause, stage === "body" ? "BodyInterrupted" : "Undecodable")
+        Upstream.toUpstreamError(
+          incoming.target.provider.server.address,
+          cause,
+          stage === "body" ? "BodyInterrupted" : "Undecodable"
+        )
     })
     // Already sent: the platform writes nothing more for a response that ended.
     return HttpServerResponse.empty({ status })
@@ -228,9 +232,6 @@ const getTrace = authorised(Effect.gen(function*() {
 
 // The guard ------------------------------------------------------------------------------------------------------
 
-const isIdentity = (contentEncoding: string | undefined): boolean =>
-  contentEncoding === undefined || contentEncoding.trim() === "" || contentEncoding.trim().toLowerCase() === "identity"
-
 const isJson = (contentType: string | undefined): boolean => {
   const type = contentType?.split(";", 1)[0]?.trim().toLowerCase()
   return type === "application/json" || (type !== undefined && type.startsWith("application/") && type.endsWith("+json"))
@@ -257,7 +258,7 @@ const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E
       return errorResponse(undefined, 415, "the request body must be application/json", "unsupported_media_type")
     }
     // The body is read as plain JSON (and sent upstream re-serialised): a compressed one is refused, not misread.
-    if (request.method === "POST" && !isIdentity(headers["content-encoding"])) {
+    if (request.method === "POST" && !Relay.isIdentity(headers["content-encoding"])) {
       return errorResponse(undefined, 415, "compressed request bodies are not supported", "unsupported_media_type")
     }
     return yield* app

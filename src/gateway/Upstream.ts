@@ -157,8 +157,8 @@ const hopByHop: ReadonlySet<string> = new Set([
  * `content-encoding` does not describe it.
  */
 const dropped: ReadonlySet<string> = new Set([
-  "host", "content-length", "content-encoding", "expect", "cookie", "authorization", "proxy-authorization", "x-api-key", "api-key",
-  "x-goog-api-key", "traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-sampled",
+  "host", "content-length", "content-encoding", "expect", "cookie", "authorization", "proxy-authorization",
+  "x-api-key", "api-key", "x-goog-api-key", "traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-sampled",
   "x-b3-parentspanid", "x-b3-flags"
 ])
 

@@ -38,7 +38,8 @@ export interface Options {
   readonly toError: (cause: unknown, stage: "body" | "decoding") => unknown
 }
 
-const isPlain = (encoding: string | undefined): boolean =>
+/** Whether a `content-encoding` header leaves the bytes as they are (absent, empty or `identity`). @internal */
+export const isIdentity = (encoding: string | undefined): boolean =>
   encoding === undefined || encoding.trim() === "" || encoding.trim().toLowerCase() === "identity"
 
 const decoderFor = (encoding: string | undefined): Zlib.Gunzip | Zlib.Inflate | Zlib.BrotliDecompress | undefined => {
@@ -82,7 +83,14 @@ const decoded = (
     sink.fail(toError(error, "decoding"))
   })
   return {
-    sink: { feed: (bytes) => decoder.write(bytes), end: () => {}, fail: sink.fail },
+    // After a decoding error, writing more would only make the destroyed decoder build an error per chunk.
+    sink: {
+      feed: (bytes) => {
+        if (!failed) decoder.write(bytes)
+      },
+      end: () => {},
+      fail: sink.fail
+    },
     finish: (done) => {
       if (failed) return done()
       decoder.once("end", () => {
@@ -107,7 +115,7 @@ export const pump = (source: Readable, response: ServerResponse, options: Option
     const traced = options.sink === undefined ? undefined : decoded(options.sink, options.encoding, options.toError)
     // Only a plain body is rewritten (the gateway asks for one when it rewrites): an encoded body passes as it came,
     // never cut at byte patterns of compressed data.
-    const rewrite = isPlain(options.encoding) ? options.rewrite : undefined
+    const rewrite = isIdentity(options.encoding) ? options.rewrite : undefined
     let settled = false
     const write = (bytes: Uint8Array) => {
       if (!response.write(bytes)) source.pause()
