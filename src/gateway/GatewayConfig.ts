@@ -97,7 +97,7 @@ const EnvName = Schema.String.pipe(Schema.pattern(/^[A-Za-z_][A-Za-z0-9_]*$/)).a
   expected("an environment variable name such as \"OPENAI_API_KEY\"")
 )
 
-const Count = (what: string, minimum: 0 | 1) =>
+const Count = (what: string, minimum: number) =>
   Schema.Int.pipe(Schema.greaterThanOrEqualTo(minimum)).annotations(expected(what))
 
 /**
@@ -239,7 +239,8 @@ const Server = Schema.Struct({
 const Tracing = Schema.Struct({
   maxTraces: Schema.optionalWith(Count("a positive integer", 1), { exact: true }),
   maxChunkEvents: Schema.optionalWith(Count("a non-negative integer", 0), { exact: true }),
-  maxPayloadBytes: Schema.optionalWith(Count("a positive integer number of bytes", 1), { exact: true }),
+  // A smaller budget could not even hold the truncation note (`{"truncated":true,"bytes":N,"head":""}`).
+  maxPayloadBytes: Schema.optionalWith(Count("an integer number of bytes, at least 64", 64), { exact: true }),
   captureContent: Schema.optionalWith(
     Schema.Literal("full", "none").annotations(expected(`"full" | "none"`)),
     { exact: true }

@@ -91,7 +91,8 @@ const forward = (
       stream: incoming.stream,
       model: incoming.target.model,
       headers: incoming.headers,
-      traceparent: trace?.provider.traceparent
+      traceparent: trace?.provider.traceparent,
+      plainBody: stripUsage
     }))
     if (Either.isLeft(reply)) {
       const error = reply.left
@@ -110,7 +111,12 @@ const forward = (
       sink: trace?.provider,
       rewrite: stripUsage && status < 400 && eventStream ? UsageInjection.makeStripper() : undefined,
       encoding: headers["content-encoding"],
-      toError: (cause) => Upstream.toUpstreamError(incoming.target.provider.server.address, cause, "BodyInterrupted")
+      toError: (cause, stage) =>
+        Upstream.toUpstreamError(
+          incoming.target.provider.server.address,
+          cause,
+          stage === "body" ? "BodyInterrupted" : "Undecodable"
+        )
     })
     // Already sent: the platform writes nothing more for a response that ended.
     return HttpServerResponse.empty({ status })
@@ -243,8 +249,8 @@ const isJson = (contentType: string | undefined): boolean => {
 
 /**
  * Before any route: the `Host` must name the gateway (a DNS-rebinding page cannot read it), a browser's `Origin`
- * must be allowed (a page cannot spend the upstream keys), and a POST body must be JSON (`text/plain` is how a
- * page posts without a CORS preflight). Unknown routes answer 404 with a JSON body.
+ * must be allowed (a page cannot spend the upstream keys), and a POST body must be uncompressed JSON (`text/plain`
+ * is how a page posts without a CORS preflight).
  */
 const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.gen(function*() {
@@ -261,13 +267,12 @@ const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E
     if (request.method === "POST" && !isJson(headers["content-type"])) {
       return errorResponse(undefined, 415, "the request body must be application/json", "unsupported_media_type")
     }
+    // The body is read as plain JSON (and sent upstream re-serialised): a compressed one is refused, not misread.
+    if (request.method === "POST" && !Relay.isIdentity(headers["content-encoding"])) {
+      return errorResponse(undefined, 415, "compressed request bodies are not supported", "unsupported_media_type")
+    }
     return yield* app
-  }).pipe(
-    Effect.catchIf(
-      (error): error is E => (error as { readonly _tag?: unknown } | null)?._tag === "RouteNotFound",
-      () => Effect.succeed(errorResponse(undefined, 404, "no such route", "not_found"))
-    )
-  )
+  })
 
 /**
  * The gateway router. Serve it with `HttpServer.serve` (see `Server`), or mount it in your own server; it needs
@@ -286,3 +291,14 @@ export const router = HttpRouter.fromIterable([
   HttpRouter.makeRoute("GET", "/api/traces", searchTraces),
   HttpRouter.makeRoute("GET", "/api/traces/:traceId", getTrace)
 ]).pipe(HttpRouter.use(guard))
+
+/**
+ * The router as the app to serve: an unknown path or method answers 404 with a JSON body. (`HttpRouter.use`
+ * wraps each route's handler, so the router's own "no route" failure happens outside the guard: it is answered
+ * here, or the platform would send an empty 404.)
+ *
+ * @since 0.2.0
+ * @category routers
+ */
+export const httpApp = Effect.catchTag(router, "RouteNotFound", () =>
+  Effect.succeed(errorResponse(undefined, 404, "no such route", "not_found")))

@@ -41,8 +41,8 @@ export const makeServer = (): Http.Server => {
 }
 
 /**
- * Serves `Routes.router` for `config`. The layer also provides the `HttpServer` (its address) and the
- * `TraceStore`, for an embedding program or a test.
+ * Serves `Routes.httpApp` (the router, with JSON 404s) for `config`. The layer also provides the `HttpServer`
+ * (its address) and the `TraceStore`, for an embedding program or a test.
  *
  * The platform's own `http.server` span is disabled: it would record every request header (it redacts only a few
  * names), while the gateway's spans record what the gateway chooses and never a credential.
@@ -59,7 +59,7 @@ export const layer = (config: GatewayConfig.Config) =>
   Layer.suspend(() => serve(config, Drain.make(config.server.shutdownGraceMs, makeServer)))
 
 const serve = (config: GatewayConfig.Config, drain: Drain.Drain) =>
-  Routes.router.pipe(
+  Routes.httpApp.pipe(
     drain.serve,
     HttpMiddleware.withTracerDisabledWhen(() => true),
     Layer.provide(Gateway.layer(config)),

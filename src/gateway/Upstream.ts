@@ -6,9 +6,10 @@
  *
  * The upstream request carries the client's body and its non-sensitive headers, the provider's own credential
  * (read from the environment variable `apiKeyEnv`), and the PROVIDER span's `traceparent`. Dropped on the way:
- * hop-by-hop headers, `host`, `content-length`, `cookie`, the client's credentials for the gateway, any other
- * header that looks like a credential, and the caller's own trace context. `accept-encoding` is the client's, else
- * `identity`, so that a body can be folded as it passes (an encoded one is forwarded as is and decoded for the fold).
+ * hop-by-hop headers, `host`, `content-length`, `content-encoding`, `expect`, `cookie`, the client's credentials
+ * for the gateway, any other header that looks like a credential, and the caller's own trace context.
+ * `accept-encoding` is the client's, else `identity` (always `identity` when the gateway rewrites the body), so that
+ * a body can be folded as it passes (an encoded one is forwarded as is and decoded for the fold).
  *
  * @since 0.2.0
  */
@@ -76,6 +77,11 @@ export interface Call {
   readonly headers: Headers.HeadersInput
   /** The provider span's trace context. */
   readonly traceparent?: string | undefined
+  /**
+   * The gateway rewrites the body on its way (the usage strip): ask for it unencoded (`accept-encoding: identity`)
+   * whatever the client accepts — identity is always acceptable to the client.
+   */
+  readonly plainBody?: boolean | undefined
 }
 
 /**
@@ -91,25 +97,39 @@ export interface Reply {
 }
 
 /**
- * The upstream could not be reached, was too slow, or its body broke off.
+ * The upstream could not be reached, was too slow, its body broke off, or its body could not be decoded (a
+ * `content-encoding` its bytes do not follow; since 0.2.0).
  *
  * @since 0.1.0
  * @category errors
  */
 export class UpstreamError extends Data.TaggedError("UpstreamError")<{
-  readonly reason: "Unreachable" | "Timeout" | "BodyInterrupted"
+  readonly reason: "Unreachable" | "Timeout" | "BodyInterrupted" | "Undecodable"
   readonly url: string
   readonly cause: unknown
 }> {
   /** `error.type` on spans. */
   get errorType(): string {
-    return this.reason === "Unreachable" ? "upstream_unreachable" : this.reason === "Timeout" ? "upstream_timeout" : "upstream_body_error"
+    return errorTypes[this.reason]
   }
   override get message(): string {
-    const what = this.reason === "Unreachable" ? "unreachable" : this.reason === "Timeout" ? "timed out" : "body interrupted"
     const detail = this.cause instanceof Error ? `: ${this.cause.message}` : ""
-    return `upstream ${what} (${this.url})${detail}`
+    return `upstream ${descriptions[this.reason]} (${this.url})${detail}`
   }
+}
+
+const errorTypes: Record<UpstreamError["reason"], string> = {
+  Unreachable: "upstream_unreachable",
+  Timeout: "upstream_timeout",
+  BodyInterrupted: "upstream_body_error",
+  Undecodable: "upstream_body_undecodable"
+}
+
+const descriptions: Record<UpstreamError["reason"], string> = {
+  Unreachable: "unreachable",
+  Timeout: "timed out",
+  BodyInterrupted: "body interrupted",
+  Undecodable: "body could not be decoded"
 }
 
 /**
@@ -130,10 +150,15 @@ const hopByHop: ReadonlySet<string> = new Set([
   "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"
 ])
 
-/** Never forwarded upstream: transport, the client's gateway credentials, cookies, and the caller's trace context. */
+/**
+ * Never forwarded upstream: transport, the client's gateway credentials, cookies, and the caller's trace context.
+ * `expect: 100-continue` (curl sends it with large bodies) was answered by the gateway's server, and undici refuses
+ * it: forwarded, it failed the call. The body sent is the gateway's own serialisation: the client's
+ * `content-encoding` does not describe it.
+ */
 const dropped: ReadonlySet<string> = new Set([
-  "host", "content-length", "cookie", "authorization", "proxy-authorization", "x-api-key", "api-key",
-  "x-goog-api-key", "traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-sampled",
+  "host", "content-length", "content-encoding", "expect", "cookie", "authorization", "proxy-authorization",
+  "x-api-key", "api-key", "x-goog-api-key", "traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-sampled",
   "x-b3-parentspanid", "x-b3-flags"
 ])
 
@@ -195,8 +220,8 @@ const serverOf = (url: URL): Provider["server"] => ({
 
 const timeoutCodes: ReadonlySet<string> = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"])
 
-/** Classifies an undici error: a timeout, or an unreachable upstream. @internal */
-export const toUpstreamError = (url: string, cause: unknown, reason: "Unreachable" | "BodyInterrupted"): UpstreamError => {
+/** Classifies an undici error: a timeout, else `reason`. @internal */
+export const toUpstreamError = (url: string, cause: unknown, reason: Exclude<UpstreamError["reason"], "Timeout">): UpstreamError => {
   const code = (cause as { readonly code?: unknown } | null)?.code
   return new UpstreamError({ reason: typeof code === "string" && timeoutCodes.has(code) ? "Timeout" : reason, url, cause })
 }
@@ -230,10 +255,12 @@ const httpProvider = (kind: Dialect.HttpKind, settings: Settings, timeouts: Time
   })
   const call = (call: Call): Effect.Effect<Reply, UpstreamError, Scope.Scope> =>
     Effect.acquireRelease(
-      Effect.async<Reply, UpstreamError>((resume, signal) => {
+      // Interruptible while waiting for the upstream's headers: a client that leaves before them aborts the
+      // upstream request now (the signal), not when the headers timeout fires minutes later.
+      Effect.interruptible(Effect.async<Reply, UpstreamError>((resume, signal) => {
         const headers = forwardHeaders(call.headers)
         headers["content-type"] = "application/json"
-        headers["accept-encoding"] = Headers.get(call.headers, "accept-encoding") ?? "identity"
+        headers["accept-encoding"] = call.plainBody === true ? "identity" : Headers.get(call.headers, "accept-encoding") ?? "identity"
         if (auth !== undefined) headers[auth[0]] = auth[1]
         if (call.traceparent !== undefined) headers["traceparent"] = call.traceparent
         request(baseUrl + call.dialect.upstreamPath(call.model, call.stream), {
@@ -243,11 +270,14 @@ const httpProvider = (kind: Dialect.HttpKind, settings: Settings, timeouts: Time
           dispatcher,
           signal
         }).then(
-          (response) =>
-            resume(Effect.succeed({ status: response.statusCode, headers: flatten(response.headers), body: response.body })),
+          (response) => {
+            // Interrupted as the headers arrived: nobody will read this body.
+            if (signal.aborted) return void response.body.destroy()
+            resume(Effect.succeed({ status: response.statusCode, headers: flatten(response.headers), body: response.body }))
+          },
           (cause: unknown) => resume(Effect.fail(toUpstreamError(baseUrl, cause, "Unreachable")))
         )
-      }),
+      })),
       release
     )
   return { kind, server: serverOf(new URL(baseUrl)), secret, call }

@@ -1,8 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk"
 import { GoogleGenAI } from "@google/genai"
-import * as HttpServer from "@effect/platform/HttpServer"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Logger, LogLevel, Option, Schema } from "effect"
+import { Effect, Option } from "effect"
 import { readFileSync } from "node:fs"
 import { request as httpRequest } from "node:http"
 import OpenAI from "openai"
@@ -10,12 +9,12 @@ import * as AnthropicMessages from "../../src/providers/AnthropicMessages.js"
 import * as GeminiGenerateContent from "../../src/providers/GeminiGenerateContent.js"
 import * as OpenAiChat from "../../src/providers/OpenAiChat.js"
 import * as OpenAiResponses from "../../src/providers/OpenAiResponses.js"
-import * as GatewayConfig from "../../src/gateway/GatewayConfig.js"
-import * as Server from "../../src/gateway/Server.js"
 import * as Attributes from "../../src/tracing/Attributes.js"
 import type { StoredSpan, Trace, TraceSummary } from "../../src/tracing/TraceStore.js"
 import * as TokenUsage from "../../src/TokenUsage.js"
 import { readSseFiles, withSharedFixtures } from "../support/chunking.js"
+import * as Harness from "../support/gateway.js"
+import { eventually, span, traceOf } from "../support/gateway.js"
 import * as Upstreams from "../support/upstreams.js"
 
 const fixture = (path: string) => new Uint8Array(readFileSync(new URL(`../fixtures/${path}`, import.meta.url)))
@@ -43,31 +42,9 @@ const replayEndpoint = (up: Upstreams.Upstream, name: string, kind: Exclude<Kind
   ...extra
 })
 
-interface Harness {
-  readonly url: string
-  readonly upstream: Upstreams.Upstream
-  readonly get: <A>(path: string) => Effect.Effect<{ readonly status: number; readonly body: A }>
-}
-
-/** The whole gateway (Server.layer) on an ephemeral port in front of a local upstream, for one test. */
-const withGateway = <A, E>(
-  configure: (up: Upstreams.Upstream) => Record<string, unknown>,
-  test: (harness: Harness) => Effect.Effect<A, E>
-) =>
-  Effect.scoped(Effect.gen(function*() {
-    const upstream = yield* Upstreams.start(replies)
-    const config = Schema.decodeUnknownSync(GatewayConfig.Config)({ server: { port: 0 }, ...configure(upstream) })
-    const context = yield* Layer.build(Server.layer(config))
-    const address = Context.get(context, HttpServer.HttpServer).address
-    assert(address._tag === "TcpAddress")
-    const url = `http://127.0.0.1:${address.port}`
-    const get = <B>(path: string) =>
-      Effect.promise(async () => {
-        const response = await fetch(url + path)
-        return { status: response.status, body: (await response.json()) as B }
-      })
-    return yield* test({ url, upstream, get })
-  })).pipe(Logger.withMinimumLogLevel(LogLevel.Warning))
+/** The gateway in front of the upstream serving this file's replies. */
+const withGateway = <A, E>(configure: (up: Upstreams.Upstream) => Record<string, unknown>, test: (h: Harness.Harness) => Effect.Effect<A, E>) =>
+  Harness.withGateway(configure, test, replies)
 
 const standard = (up: Upstreams.Upstream) => ({
   endpoints: [
@@ -100,35 +77,6 @@ const withoutHttp = <A extends object>(result: A): Omit<A, "sdkHttpResponse"> =>
 }
 
 const messages = [{ role: "user" as const, content: "What is the weather in Paris?" }]
-
-/** The newest of the gateway's own traces of an endpoint (not a caller's trace holding a replay), in full. */
-const traceOf = (h: Harness, endpoint: string) =>
-  Effect.gen(function*() {
-    const list = yield* h.get<{ readonly traces: ReadonlyArray<TraceSummary> }>(`/api/traces?endpoint=${endpoint}`)
-    expect(list.status).toBe(200)
-    const summary = list.body.traces.find((t) => t.rootSpan?.parentSpanId === null)
-    assert(summary !== undefined, `a trace for ${endpoint}`)
-    expect(summary.rootSpan?.name).toBe(`gateway/${endpoint}`)
-    const full = yield* h.get<Trace>(`/api/traces/${summary.traceId}`)
-    expect(full.status).toBe(200)
-    return full.body
-  })
-
-const span = (trace: Trace, prefix: string): StoredSpan => {
-  const found = trace.spans.filter((s) => s.name.startsWith(prefix))
-  expect(found.length, prefix).toBe(1)
-  return found[0]!
-}
-
-/** Polls `check` every 10 ms until it holds (3 s at most). */
-const eventually = (check: Effect.Effect<boolean>) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 300; i++) {
-      if (yield* check) return
-      yield* Effect.sleep("10 millis")
-    }
-    assert.fail("condition not reached within 3 s")
-  })
 
 const usageOf = (s: StoredSpan) => JSON.parse(String(s.attributes[Attributes.ChatTokenUsage]))
 
@@ -379,7 +327,7 @@ describe("Gateway tracing", () => {
 })
 
 describe("Gateway errors", () => {
-  const post = (h: Harness, path: string, body: string) =>
+  const post = (h: Harness.Harness, path: string, body: string) =>
     Effect.promise(() =>
       fetch(h.url + path, { method: "POST", headers: { "content-type": "application/json" }, body }).then(async (r) => ({
         status: r.status,

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { request as httpRequest } from "node:http"
 import * as Attributes from "../../src/tracing/Attributes.js"
-import { withGateway } from "../support/gatewayHarness.js"
+import { withGateway } from "../support/gateway.js"
 import { parsePrometheus, samplesWith } from "../support/metrics.js"
 import * as Paced from "../support/pacedUpstream.js"
 import * as Upstreams from "../support/upstreams.js"
@@ -49,10 +49,9 @@ const messages = [{ role: "user", content: "What is the weather in Paris?" }]
 describe("Gateway metrics", () => {
   it.live("GET /metrics after calls of every kind: the GenAI histograms with the right labels and values", () =>
     Effect.scoped(Effect.gen(function*() {
-      const up = yield* Upstreams.start(replies)
       const paced = yield* Paced.start(pacedEvents, pacedDelays)
       const key = { apiKeyEnv: "TEST_UPSTREAM_KEY" }
-      const config = {
+      const config = (up: Upstreams.Upstream) => ({
         endpoints: [
           { name: "paced", provider: { kind: "openai", model: "gpt-paced", baseUrl: `${paced.url}/v1`, ...key } },
           { name: "claude", provider: { kind: "anthropic", model: "claude-m", baseUrl: `${up.url}/replay/messages-stream/v1`, ...key } },
@@ -60,7 +59,7 @@ describe("Gateway metrics", () => {
           { name: "limited", provider: { kind: "openai", model: "gpt-limited", baseUrl: `${up.url}/replay/rate-limited/v1`, ...key } },
           { name: "slow", provider: { kind: "openai", model: "gpt-slow", baseUrl: `${up.url}/slow/v1`, ...key } }
         ]
-      }
+      })
       yield* withGateway(config, (g) =>
         Effect.gen(function*() {
           yield* post(`${g.url}/gateway/openai/v1/chat/completions`, { model: "paced", stream: true, messages })
@@ -71,7 +70,7 @@ describe("Gateway metrics", () => {
           // The cancelled call is recorded when the gateway notices the client left: wait for it.
           let text = ""
           for (let i = 0; i < 300; i++) {
-            text = (yield* g.getText("/metrics")).body
+            text = yield* Effect.promise(() => fetch(`${g.url}/metrics`).then((r) => r.text()))
             if (text.includes('error_type="cancelled"')) break
             yield* Effect.sleep("10 millis")
           }
@@ -115,6 +114,6 @@ describe("Gateway metrics", () => {
           const routes = samplesWith(metrics, "http_server_request_duration_count", {}).map((s) => s.labels[Attributes.HttpRoute.replaceAll(".", "_")])
           expect(routes).toContain("/gateway/gemini/v1beta/models/:target")
           expect(routes.some((r) => r?.includes("gem:"))).toBe(false)
-        }))
+        }), replies)
     })))
 })

@@ -10,7 +10,8 @@
  *   truncated answer must not look complete at the HTTP level;
  * - the client goes away: the request fiber is interrupted, which destroys the upstream body (aborting the
  *   request); the sink sees neither end nor failure — a cancellation;
- * - an encoded body (`content-encoding` gzip, deflate, br) is forwarded as is and decoded for the sink only.
+ * - an encoded body (`content-encoding` gzip, deflate, br) is forwarded as is (never rewritten) and decoded for the
+ *   sink only.
  *
  * @internal
  */
@@ -29,13 +30,17 @@ export interface Sink {
 /** @internal */
 export interface Options {
   readonly sink?: Sink | undefined
-  /** Rewrites the client's bytes (whole blocks: `feed` may hold bytes back until `flush`). */
+  /** Rewrites the client's bytes (whole blocks: `feed` may hold bytes back until `end`); a plain body only. */
   readonly rewrite?: { readonly feed: (bytes: Uint8Array) => Array<Uint8Array>; readonly end: () => Array<Uint8Array> } | undefined
   /** The upstream's `content-encoding`. */
   readonly encoding?: string | undefined
-  /** Wraps an upstream failure (for `error.type`). */
-  readonly toError: (cause: unknown) => unknown
+  /** Wraps an upstream failure (for `error.type`): the body broke off, or it could not be decoded. */
+  readonly toError: (cause: unknown, stage: "body" | "decoding") => unknown
 }
+
+/** Whether a `content-encoding` header leaves the bytes as they are (absent, empty or `identity`). @internal */
+export const isIdentity = (encoding: string | undefined): boolean =>
+  encoding === undefined || encoding.trim() === "" || encoding.trim().toLowerCase() === "identity"
 
 const decoderFor = (encoding: string | undefined): Zlib.Gunzip | Zlib.Inflate | Zlib.BrotliDecompress | undefined => {
   switch (encoding?.trim().toLowerCase()) {
@@ -55,7 +60,11 @@ const decoderFor = (encoding: string | undefined): Zlib.Gunzip | Zlib.Inflate | 
  * The sink behind a decoder when the body is encoded: bytes are decoded on the side; `finish` ends the sink once
  * everything was decoded, then calls `done`.
  */
-const decoded = (sink: Sink, encoding: string | undefined): { readonly sink: Sink; readonly finish: (done: () => void) => void } => {
+const decoded = (
+  sink: Sink,
+  encoding: string | undefined,
+  toError: Options["toError"]
+): { readonly sink: Sink; readonly finish: (done: () => void) => void } => {
   const decoder = decoderFor(encoding)
   if (decoder === undefined) {
     return {
@@ -71,10 +80,17 @@ const decoded = (sink: Sink, encoding: string | undefined): { readonly sink: Sin
   decoder.on("error", (error) => {
     // A body the client can still decode (or not) as it likes: only the trace loses it.
     failed = true
-    sink.fail(error)
+    sink.fail(toError(error, "decoding"))
   })
   return {
-    sink: { feed: (bytes) => decoder.write(bytes), end: () => {}, fail: sink.fail },
+    // After a decoding error, writing more would only make the destroyed decoder build an error per chunk.
+    sink: {
+      feed: (bytes) => {
+        if (!failed) decoder.write(bytes)
+      },
+      end: () => {},
+      fail: sink.fail
+    },
     finish: (done) => {
       if (failed) return done()
       decoder.once("end", () => {
@@ -96,8 +112,10 @@ const decoded = (sink: Sink, encoding: string | undefined): { readonly sink: Sin
  */
 export const pump = (source: Readable, response: ServerResponse, options: Options): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
-    const traced = options.sink === undefined ? undefined : decoded(options.sink, options.encoding)
-    const rewrite = options.rewrite
+    const traced = options.sink === undefined ? undefined : decoded(options.sink, options.encoding, options.toError)
+    // Only a plain body is rewritten (the gateway asks for one when it rewrites): an encoded body passes as it came,
+    // never cut at byte patterns of compressed data.
+    const rewrite = isIdentity(options.encoding) ? options.rewrite : undefined
     let settled = false
     const write = (bytes: Uint8Array) => {
       if (!response.write(bytes)) source.pause()
@@ -125,7 +143,7 @@ export const pump = (source: Readable, response: ServerResponse, options: Option
     function onError(cause: unknown) {
       if (settled) return
       cleanup()
-      const error = options.toError(cause)
+      const error = options.toError(cause, "body")
       traced?.sink.fail(error)
       // The client must see the failure: a broken connection, never a clean end of a truncated answer.
       response.destroy()

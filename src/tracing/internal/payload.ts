@@ -24,6 +24,8 @@ export const toJson = (value: unknown): string | undefined => {
 /**
  * `json` itself when it fits in `maxBytes` UTF-8 bytes, else the truncation document holding its head. The byte
  * length is only computed when the UTF-16 length could exceed the budget (a UTF-16 unit is 1–3 UTF-8 bytes).
+ * The result is within the budget whenever the budget can hold the note itself (at least 64 bytes, the gateway
+ * config's minimum); below that the note with an empty head is returned.
  *
  * @internal
  */

@@ -1,0 +1,114 @@
+/**
+ * The whole gateway (`Server.layer`) on an ephemeral port of 127.0.0.1 in front of a local upstream, for one test,
+ * and the ways tests read it: its trace API, raw sockets, and a waiting loop for what happens after the response.
+ */
+import * as HttpServer from "@effect/platform/HttpServer"
+import { assert, expect } from "@effect/vitest"
+import { Context, Effect, Layer, Logger, LogLevel, Schema } from "effect"
+import { connect } from "node:net"
+import * as GatewayConfig from "../../src/gateway/GatewayConfig.js"
+import * as Server from "../../src/gateway/Server.js"
+import type { StoredSpan, Trace, TraceSummary } from "../../src/tracing/TraceStore.js"
+import * as Upstreams from "./upstreams.js"
+
+export interface Harness {
+  readonly url: string
+  /** The address the gateway listens on (`server.host`, 127.0.0.1 by default). */
+  readonly host: string
+  readonly port: number
+  readonly upstream: Upstreams.Upstream
+  readonly get: <A>(path: string) => Effect.Effect<{ readonly status: number; readonly body: A }>
+}
+
+/** Runs `test` against a gateway configured by `configure` (`server.port` 0 unless given), torn down after. */
+export const withGateway = <A, E>(
+  configure: (up: Upstreams.Upstream) => Record<string, unknown>,
+  test: (harness: Harness) => Effect.Effect<A, E>,
+  replies: Readonly<Record<string, Upstreams.Reply>> = {}
+) =>
+  Effect.scoped(Effect.gen(function*() {
+    const upstream = yield* Upstreams.start(replies)
+    const { server, ...rest } = configure(upstream) as { readonly server?: object }
+    const config = Schema.decodeUnknownSync(GatewayConfig.Config)({ ...rest, server: { port: 0, ...server } })
+    const context = yield* Layer.build(Server.layer(config))
+    const address = Context.get(context, HttpServer.HttpServer).address
+    assert(address._tag === "TcpAddress")
+    const url = `http://${address.hostname}:${address.port}`
+    const get = <B>(path: string) =>
+      Effect.promise(async () => {
+        const response = await fetch(url + path)
+        return { status: response.status, body: (await response.json()) as B }
+      })
+    return yield* test({ url, host: address.hostname, port: address.port, upstream, get })
+  })).pipe(Logger.withMinimumLogLevel(LogLevel.Error))
+
+/** An OpenAI endpoint whose provider is the local upstream's route `path` (e.g. `/stall/3`). */
+export const openaiEndpoint = (up: Upstreams.Upstream, name: string, path: string, extra: object = {}) => ({
+  name,
+  provider: { kind: "openai", model: "gpt-up", baseUrl: `${up.url}${path}/v1`, apiKeyEnv: "TEST_UPSTREAM_KEY" },
+  ...extra
+})
+
+/** Polls `check` every 10 ms until it holds (5 s at most). */
+export const eventually = (check: Effect.Effect<boolean>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 500; i++) {
+      if (yield* check) return
+      yield* Effect.sleep("10 millis")
+    }
+    assert.fail("condition not reached within 5 s")
+  })
+
+/** The newest of the gateway's own traces of an endpoint (root span without parent), once it is stored. */
+export const traceOf = (h: Harness, endpoint: string) =>
+  Effect.gen(function*() {
+    let summary: TraceSummary | undefined
+    yield* eventually(Effect.map(h.get<{ readonly traces: ReadonlyArray<TraceSummary> }>(`/api/traces?endpoint=${endpoint}`), (list) => {
+      summary = list.body.traces.find((t) => t.rootSpan?.parentSpanId === null && t.rootSpan.name === `gateway/${endpoint}`)
+      return summary !== undefined
+    }))
+    const full = yield* h.get<Trace>(`/api/traces/${summary!.traceId}`)
+    expect(full.status).toBe(200)
+    return full.body
+  })
+
+/** The one span of `trace` whose name starts with `prefix`. */
+export const span = (trace: Trace, prefix: string): StoredSpan => {
+  const found = trace.spans.filter((s) => s.name.startsWith(prefix))
+  expect(found.length, prefix).toBe(1)
+  return found[0]!
+}
+
+/** What a raw socket received for one request: every byte until the connection closed, and how it closed. */
+export interface RawExchange {
+  readonly text: string
+  /** The socket's error (e.g. `ECONNRESET`), when it did not close cleanly. */
+  readonly error: string | undefined
+}
+
+/** Writes `request` (a whole HTTP/1.1 request, `connection: close`) to the gateway and reads until the socket closes. */
+export const rawExchange = (port: number, request: string, host = "127.0.0.1") =>
+  Effect.async<RawExchange>((resume) => {
+    const parts: Array<Buffer> = []
+    let error: string | undefined
+    const socket = connect({ host, port }, () => socket.write(request))
+    socket.on("data", (bytes: Buffer) => parts.push(bytes))
+    socket.on("error", (e: NodeJS.ErrnoException) => {
+      error = e.code ?? e.message
+    })
+    socket.on("close", () => resume(Effect.succeed({ text: Buffer.concat(parts).toString("latin1"), error })))
+    return Effect.sync(() => socket.destroy())
+  })
+
+/** A raw JSON POST (chunked or not, as the caller writes it), `connection: close`. */
+export const rawPost = (path: string, body: string, headers: Record<string, string> = {}) =>
+  [
+    `POST ${path} HTTP/1.1`,
+    "host: 127.0.0.1",
+    "content-type: application/json",
+    `content-length: ${Buffer.byteLength(body)}`,
+    "connection: close",
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    "",
+    body
+  ].join("\r\n")
