@@ -139,6 +139,14 @@ export * as TraceStore from "./tracing/TraceStore.js"
 export * as Telemetry from "./tracing/Telemetry.js"
 
 /**
+ * Zero-code tracing of the program's own provider calls: an `HttpClient` layer (every `@effect/ai` call) and a
+ * `fetch` for the official SDKs.
+ *
+ * @since 0.2.0
+ */
+export * as ClientTracing from "./tracing/ClientTracing.js"
+
+/**
  * GenAI client metrics and `http.server.request.duration`: Prometheus text and OTLP export.
  *
  * @since 0.2.0

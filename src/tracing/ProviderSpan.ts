@@ -36,6 +36,8 @@ export interface Options<R, S> {
   /** The upstream request body, recorded as the span's inputs (within `maxPayloadBytes`). */
   readonly payload?: unknown
   readonly server?: { readonly address: string; readonly port?: number | undefined } | undefined
+  /** Strings never recorded (the call's credentials, which an error body may echo): replaced by `***`. @since 0.2.0 */
+  readonly secrets?: ReadonlyArray<string> | undefined
   /** Record the first N stream events as `mlflow.chunk.item.{i}` span events (default 0: off). */
   readonly maxChunkEvents?: number | undefined
   /** `"none"`: record no inputs, outputs or chunk events (default `"full"`, as MLflow does). */
@@ -86,6 +88,7 @@ export const startCall = <R, S>(options: Options<R, S>): Effect.Effect<Call.Prov
       model: options.model,
       stream: options.stream,
       server: options.server,
+      secrets: options.secrets,
       inputsJson: capture.content === "none" || options.payload === undefined
         ? undefined
         : Payload.encode(options.payload, capture.maxPayloadBytes) ?? "null"

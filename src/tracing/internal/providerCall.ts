@@ -82,6 +82,8 @@ export interface ProviderCall<R> {
   readonly setResponse: (body: unknown) => void
   /** The response so far (partial while streaming). */
   readonly response: () => Option.Option<R>
+  /** The provider's terminal marker arrived: a body left unread after it is complete, not cancelled. */
+  readonly complete: () => boolean
   /** Ends the span (once; later calls return the first result). `exit` is the scope's: it tells an interruption. */
   readonly finish: (exit: Exit.Exit<unknown, unknown>) => Finished
 }
@@ -307,6 +309,7 @@ export const start = <R, S>(
       ended = true
     },
     response: () => Option.map(aggregate(), (a) => a.response),
+    complete: () => Option.exists(aggregate(), (a) => a.complete),
     finish: (exit) => {
       if (finished !== undefined) return finished
       // A body cut short still gives what it held: the pending event too, as the fold over those bytes would.
