@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs"
 import * as ClientTracing from "../../src/tracing/ClientTracing.js"
 import * as TraceStore from "../../src/tracing/TraceStore.js"
 import * as EchoServer from "../support/echoServer.js"
+import * as PacedUpstream from "../support/pacedUpstream.js"
 import * as Tracing from "../support/tracing.js"
 import * as Upstreams from "../support/upstreams.js"
 
@@ -71,4 +72,135 @@ describe("ClientTracing.layer with @effect/ai", () => {
       expect(spans.some((s) => s.name.startsWith("http.client"))).toBe(false)
       expect(JSON.stringify(spans)).not.toContain("sk-client-secret-1234")
     }).pipe(Effect.provide(Tracing.layer)))
+
+  it.scopedLive("streamText (OpenAI Responses): the provider span is a child of the caller's span, with the fixture's usage", () =>
+    Effect.gen(function*() {
+      const upstream = yield* Upstreams.start({ resp: { body: fixture("openai-responses/text.sse") } })
+      const parts = yield* LanguageModel.streamText({ prompt: "hello" }).pipe(
+        Stream.runCollect,
+        Effect.withSpan("caller"),
+        Effect.provide(openAi(`${upstream.url}/replay/resp/v1`))
+      )
+      const text = Chunk.toArray(parts).flatMap((p) => p.type === "text-delta" ? [p.delta] : []).join("")
+      const spans = yield* allSpans
+      const provider = spans.filter((s) => s.name.startsWith("provider/"))
+      expect(provider).toHaveLength(1)
+      const span = provider[0]!
+      expect(span.parentSpanId).toBe(spans.find((s) => s.name === "caller")!.spanId)
+      expect(span.status.code).toBe("OK")
+      expect(attr(span, "gen_ai.request.stream")).toBe(true)
+      const sent = JSON.parse(fixture("openai-responses/text.sse").split("\n").filter((l) => l.startsWith("data: ") && l.includes("response.completed"))[0]!.slice(6))
+      expect(attr(span, "gen_ai.usage.input_tokens")).toBe(sent.response.usage.input_tokens)
+      expect(attr(span, "gen_ai.usage.output_tokens")).toBe(sent.response.usage.output_tokens)
+      expect(JSON.parse(String(attr(span, "mlflow.spanOutputs"))).output).toEqual(sent.response.output)
+      expect(text).toBe(sent.response.output[0].content[0].text)
+      expect(upstream.requests[0]!.headers.traceparent).toBe(`00-${span.traceId}-${span.spanId}-01`)
+      const ledger = yield* Tracing.Ledger
+      expect(ledger.open()).toEqual([])
+      expect(ledger.endedMoreThanOnce()).toEqual([])
+    }).pipe(Effect.provide(Tracing.layer)))
+
+  it.scopedLive("Anthropic generateText and streamText: one span each, with usage", () =>
+    Effect.gen(function*() {
+      const server = yield* EchoServer.scoped()
+      const upstream = yield* Upstreams.start({ msg: { body: fixture("anthropic/text.sse") } })
+      const response = yield* LanguageModel.generateText({ prompt: "hello anthropic" }).pipe(
+        Effect.provide(anthropic(server.url))
+      )
+      yield* LanguageModel.streamText({ prompt: "hi" }).pipe(
+        Stream.runDrain,
+        Effect.withSpan("caller"),
+        Effect.provide(anthropic(`${upstream.url}/replay/msg`))
+      )
+      const spans = yield* allSpans
+      const [unary, streamed] = spans.filter((s) => s.name.startsWith("provider/")).sort((a, b) =>
+        Number(attr(a, "gen_ai.request.stream")) - Number(attr(b, "gen_ai.request.stream"))
+      )
+      expect(unary!.name).toBe("provider/anthropic/claude-sonnet-4-5")
+      expect(unary!.parentSpanId).toBe(spans.find((s) => s.name === "LanguageModel.generateText")!.spanId)
+      expect(attr(unary!, "gen_ai.usage.output_tokens")).toBe(response.usage.outputTokens)
+      expect(server.received[0]!.headers.traceparent).toBe(`00-${unary!.traceId}-${unary!.spanId}-01`)
+      expect(streamed!.status.code).toBe("OK")
+      expect(streamed!.parentSpanId).toBe(spans.find((s) => s.name === "caller")!.spanId)
+      expect(attr(streamed!, "gen_ai.usage.output_tokens")).toBe(9)
+      expect(attr(streamed!, "gen_ai.response.finish_reasons")).toEqual(["end_turn"])
+      expect(JSON.stringify(spans)).not.toContain("sk-ant-secret-5678")
+    }).pipe(Effect.provide(Tracing.layer)))
+
+  it.scopedLive("an early stop (Stream.takeUntil the first text delta) ends the span once, cancelled, with the partial output", () =>
+    Effect.gen(function*() {
+      const events = fixture("openai-responses/text.sse").split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6))
+      const first = events.findIndex((e) => e.includes("output_text.delta"))
+      // The deltas at once, then a long pause before the rest: the consumer stops in between.
+      const upstream = yield* PacedUpstream.start(events, events.map((_, i) => i === first + 2 ? 5_000 : 0))
+      const parts = yield* LanguageModel.streamText({ prompt: "hello" }).pipe(
+        Stream.takeUntil((part) => part.type === "text-delta"),
+        Stream.runCollect,
+        Effect.provide(openAi(`${upstream.url}/v1`))
+      )
+      expect(Chunk.toArray(parts).filter((p) => p.type === "text-delta")).toHaveLength(1)
+      const [span] = yield* providerSpans
+      expect(span!.status.code).toBe("ERROR")
+      expect(attr(span!, "error.type")).toBe("cancelled")
+      expect(JSON.parse(String(attr(span!, "mlflow.spanOutputs"))).output[0].content[0].text).toContain("Olá")
+      const ledger = yield* Tracing.Ledger
+      expect(ledger.open()).toEqual([])
+      expect(ledger.endedMoreThanOnce()).toEqual([])
+    }).pipe(Effect.provide(Tracing.layer)))
+
+  it.scopedLive("an upstream error: the call fails as untraced, the span is ERROR with the status, the echoed key masked", () =>
+    Effect.gen(function*() {
+      const upstream = yield* Upstreams.start({})
+      const exit = yield* LanguageModel.generateText({ prompt: "hello" }).pipe(
+        Effect.provide(openAi(`${upstream.url}/echo-key/v1`)),
+        Effect.exit
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(JSON.stringify(exit)).toContain("Incorrect API key provided")
+      const spans = yield* allSpans
+      const [span] = spans.filter((s) => s.name.startsWith("provider/"))
+      expect(span!.status.code).toBe("ERROR")
+      expect(attr(span!, "error.type")).toBe("401")
+      expect(JSON.stringify(span)).toContain("Incorrect API key provided: ***")
+      // (@effect/ai's own span records its error, which quotes the upstream's body as it came.)
+      expect(JSON.stringify(spans.filter((s) => s.name !== "LanguageModel.generateText"))).not.toContain("sk-client-secret-1234")
+      expect((yield* Tracing.Ledger).endedMoreThanOnce()).toEqual([])
+    }).pipe(Effect.provide(Tracing.layer)))
+
+  it.scopedLive("an interrupted stream ends its span once, cancelled; the upstream connection is closed", () =>
+    Effect.gen(function*() {
+      const upstream = yield* Upstreams.start({})
+      const fiber = yield* LanguageModel.streamText({ prompt: "hello" }).pipe(
+        Stream.runDrain,
+        Effect.provide(openAi(`${upstream.url}/slow/v1`)),
+        Effect.fork
+      )
+      yield* Effect.repeat(Effect.sync(() => upstream.requests.length), { until: (n) => n > 0 })
+      yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(fiber)
+      const [span] = yield* providerSpans
+      expect(span!.status.code).toBe("ERROR")
+      expect(attr(span!, "error.type")).toBe("cancelled")
+      const ledger = yield* Tracing.Ledger
+      expect(ledger.open()).toEqual([])
+      expect(ledger.endedMoreThanOnce()).toEqual([])
+      yield* Effect.repeat(Effect.sync(() => upstream.aborted.length), { until: (n) => n > 0 })
+    }).pipe(Effect.provide(Tracing.layer)))
+
+  it.scopedLive("other requests pass through untouched; enabled: false traces nothing", () =>
+    Effect.gen(function*() {
+      const server = yield* EchoServer.scoped()
+      const client = (yield* HttpClient.HttpClient).pipe(ClientTracing.withTracing())
+      const other = yield* client.get(`${server.url}/v1/models`)
+      expect(other.status).toBe(404)
+      // A GET to a provider path is not a call either.
+      yield* client.get(`${server.url}/v1/chat/completions`)
+      const off = yield* LanguageModel.generateText({ prompt: "hello" }).pipe(
+        Effect.provide(openAi(`${server.url}/v1`, { enabled: false }))
+      )
+      const on = yield* LanguageModel.generateText({ prompt: "hello" }).pipe(Effect.provide(openAi(`${server.url}/v1`)))
+      expect(off.text).toBe(on.text)
+      const spans = yield* providerSpans
+      expect(spans).toHaveLength(1)
+    }).pipe(Effect.provide(Layer.merge(Tracing.layer, NodeHttpClient.layerUndici))))
 })
