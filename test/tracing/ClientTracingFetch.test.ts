@@ -169,6 +169,8 @@ describe("ClientTracing.fetch with the official SDKs", () => {
       expect(outcome.failed).toBe("AuthenticationError")
       yield* Effect.promise(() => fetch.shutdown())
       const spans = receiver.spans()
+      // Ended once each: every exported span id is unique.
+      expect(new Set(spans.map((s) => s.spanId)).size).toBe(spans.length)
       const byName = (model: string) => spans.filter((s) => s.name === `provider/openai/${model}`)
       for (const model of ["gpt-break", "gpt-abort"]) {
         expect(byName(model)).toHaveLength(1)

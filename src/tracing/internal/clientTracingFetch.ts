@@ -63,6 +63,13 @@ const otelParent = (): Tracer.ExternalSpan | undefined => {
 const isAbort = (error: unknown, signal: AbortSignal | null | undefined): boolean =>
   signal?.aborted === true || (error instanceof Error && error.name === "AbortError")
 
+/** The request failed or its body broke: an abort (the caller's signal) is a cancellation, anything else an error. */
+const ended = (traced: Client.Traced, error: unknown, signal: AbortSignal | null | undefined): void => {
+  if (isAbort(error, signal)) return traced.close(Client.cancelledExit)
+  traced.call.fail(error)
+  traced.close(Exit.fail(error))
+}
+
 /** The response, its body streamed through the call; the span ends once, with the body. */
 const observed = (response: Response, traced: Client.Traced, signal: AbortSignal | null | undefined): Response => {
   const source = response.body
@@ -78,8 +85,7 @@ const observed = (response: Response, traced: Client.Traced, signal: AbortSignal
       try {
         next = await reader.read()
       } catch (error) {
-        traced.call.fail(error)
-        traced.close(isAbort(error, signal) ? Client.cancelledExit : Exit.fail(error))
+        ended(traced, error, signal)
         throw error
       }
       if (next.done) {
@@ -168,8 +174,7 @@ export const make = (options: ClientTracing.FetchOptions | undefined, env: strin
     try {
       response = await base(input instanceof Request ? new Request(input, { headers }) : input, { ...init, headers })
     } catch (error) {
-      call.call.fail(error)
-      call.close(isAbort(error, signal) ? Client.cancelledExit : Exit.fail(error))
+      ended(call, error, signal)
       throw error
     }
     try {
