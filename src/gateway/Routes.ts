@@ -58,7 +58,7 @@ const headersOf = (request: HttpServerRequest.HttpServerRequest): IncomingHttpHe
 /** The upstream body: the configured model, and usage asked for when the trace needs it. */
 const upstreamBody = (incoming: RequestTrace.Incoming, traced: boolean): { readonly body: Record<string, unknown>; readonly stripUsage: boolean } => {
   const body = incoming.dialect.modelInBody ? { ...incoming.body, model: incoming.target.model } : incoming.body
-  if (!traced || !incoming.stream || incoming.dialect.id !== "openai.chat") return { body, stripUsage: false }
+  if (!traced || !incoming.stream || !incoming.dialect.usageInjection) return { body, stripUsage: false }
   return Option.match(UsageInjection.request(body), {
     onNone: () => ({ body, stripUsage: false }),
     onSome: (injected) => ({ body: injected, stripUsage: true })
