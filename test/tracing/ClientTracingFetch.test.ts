@@ -184,6 +184,51 @@ describe("ClientTracing.fetch with the official SDKs", () => {
       expect(Buffer.concat(receiver.requests.map((r) => r.body)).toString("utf8")).not.toContain(secrets[0])
     }))
 
+  it.scopedLive("embeddings (OpenAI, Gemini) and legacy completions (streamed): spans with usage", () =>
+    Effect.gen(function*() {
+      const embedding = {
+        object: "list",
+        data: [{ object: "embedding", index: 0, embedding: [0.25, -0.5, 0.125] }],
+        model: "text-embedding-3-small",
+        usage: { prompt_tokens: 7, total_tokens: 7 }
+      }
+      const completion = (text: string, finish: string | null) =>
+        `data: ${JSON.stringify({ id: "cmpl-1", object: "text_completion", created: 1760000000, model: "gpt-3.5-turbo-instruct", choices: [{ text, index: 0, logprobs: null, finish_reason: finish }], usage: null })}\n\n`
+      const completions = completion("Hello", null) + completion(" there", "stop") +
+        `data: ${JSON.stringify({ id: "cmpl-1", object: "text_completion", created: 1760000000, model: "gpt-3.5-turbo-instruct", choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } })}\n\ndata: [DONE]\n\n`
+      const upstream = yield* Upstreams.start({
+        emb: { body: JSON.stringify(embedding), contentType: "application/json" },
+        cmpl: { body: completions },
+        gemb: { body: JSON.stringify({ embeddings: [{ values: [0.5, 0.25] }] }), contentType: "application/json" }
+      })
+      const receiver = yield* OtlpReceiver.make
+      const fetch = tracedFetch(receiver)
+      const result = yield* Effect.promise(async () => {
+        const openai = (name: string) => new OpenAI({ apiKey: secrets[0], baseURL: `${upstream.url}/replay/${name}/v1`, maxRetries: 0, fetch })
+        const vectors = await openai("emb").embeddings.create({ model: "text-embedding-3-small", input: "hi", encoding_format: "float" })
+        let text = ""
+        for await (const chunk of await openai("cmpl").completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "Say", stream: true, stream_options: { include_usage: true } })) {
+          text += chunk.choices[0]?.text ?? ""
+        }
+        const genai = new GoogleGenAI({ apiKey: secrets[2]!, httpOptions: { baseUrl: `${upstream.url}/replay/gemb`, fetch } })
+        const gemini = await genai.models.embedContent({ model: "gemini-embedding-001", contents: "hi" })
+        return { vectors: vectors.data[0]!.embedding, text, gemini: gemini.embeddings?.[0]?.values }
+      })
+      expect(result).toEqual({ vectors: [0.25, -0.5, 0.125], text: "Hello there", gemini: [0.5, 0.25] })
+      yield* Effect.promise(() => fetch.shutdown())
+      const spans = receiver.spans()
+      const byName = (name: string) => spans.find((s) => s.name === name)!
+      const emb = byName("provider/openai/text-embedding-3-small")
+      expect(emb.attributes["gen_ai.operation.name"]).toBe("embeddings")
+      expect(num(emb.attributes["gen_ai.usage.input_tokens"])).toBe(7)
+      const cmpl = byName("provider/openai/gpt-3.5-turbo-instruct")
+      expect(cmpl.status.code).toBe(1)
+      expect(num(cmpl.attributes["gen_ai.usage.output_tokens"])).toBe(2)
+      const gemb = byName("provider/gemini/gemini-embedding-001")
+      expect(gemb.attributes["gen_ai.operation.name"]).toBe("embeddings")
+      expect(gemb.status.code).toBe(1)
+    }))
+
   it.scopedLive("the span's parent is the active OpenTelemetry context", () =>
     Effect.gen(function*() {
       const upstream = yield* Upstreams.start(replies)
