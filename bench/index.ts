@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --only sse,folds,tracing,gateway,metrics --mib 64 --runs 7]`: every benchmark, each printing
+ * `npm run bench [-- --only sse,folds,tracing,gateway,metrics,client --mib 64 --runs 7 --dist dist]` (`--dist`: the client bench imports the compiled package): every benchmark, each printing
  * MB/s (or µs) and ratios against a peer run in this same process (metrics: in fresh processes). Run with
  * `--expose-gc` (the npm script does) so heap figures start from a collected heap.
  */
 import { parseArgs } from "node:util"
+import * as ClientTracingBench from "./clientTracing.bench.js"
 import * as FoldsBench from "./folds.bench.js"
 import * as GatewayBench from "./gateway.bench.js"
 import * as MetricsBench from "./metrics.bench.js"
@@ -14,7 +15,8 @@ const { values } = parseArgs({
   options: {
     only: { type: "string" },
     mib: { type: "string" },
-    runs: { type: "string" }
+    runs: { type: "string" },
+    dist: { type: "string" }
   }
 })
 
@@ -27,4 +29,5 @@ if (wants("sse")) await SseBench.run({ mib: mib(64), runs })
 if (wants("folds")) await FoldsBench.run({ mib: mib(16), runs })
 if (wants("tracing")) await TracingBench.run({ mib: mib(16), runs })
 if (wants("gateway")) await GatewayBench.run({ mib: mib(64), runs, concurrency: 1000, requests: 500 })
+if (wants("client")) await ClientTracingBench.run({ rounds: runs, calls: 2000, dist: values.dist })
 if (wants("metrics")) await MetricsBench.run({ rounds: runs, calls: 20_000 })
