@@ -33,7 +33,7 @@ export interface Options<R, S> {
   /** The requested model: `gen_ai.request.model`, `mlflow.llm.model`, the span name's model part. */
   readonly model?: string | undefined
   readonly stream: boolean
-  /** The upstream request body, recorded as the span's inputs (within `maxPayloadBytes`). */
+  /** The upstream request body: recorded as the span's inputs (within `maxPayloadBytes`), read for the request parameters. */
   readonly payload?: unknown
   readonly server?: { readonly address: string; readonly port?: number | undefined } | undefined
   /** Record the first N stream events as `mlflow.chunk.item.{i}` span events (default 0: off). */
@@ -86,6 +86,7 @@ export const startCall = <R, S>(options: Options<R, S>): Effect.Effect<Call.Prov
       model: options.model,
       stream: options.stream,
       server: options.server,
+      body: options.payload,
       inputsJson: capture.content === "none" || options.payload === undefined
         ? undefined
         : Payload.encode(options.payload, capture.maxPayloadBytes) ?? "null"
