@@ -155,6 +155,21 @@ describe("Embeddings and legacy completions through the gateway", () => {
         expect(withUsage.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 } })
       })))
 
+  it.live("the echo provider answers embeddings: base64 (the SDK's default) and float give the same vectors; usage counts the inputs", () =>
+    withGateway(endpoints, (h) =>
+      Effect.gen(function*() {
+        const client = openai(`${h.url}/gateway/openai/v1`)
+        const input = ["red green", "blue"]
+        const viaBase64 = yield* Effect.promise(() => client.embeddings.create({ model: "echo", input, dimensions: 6 }))
+        const viaFloat = yield* Effect.promise(() => client.embeddings.create({ model: "echo", input, dimensions: 6, encoding_format: "float" }))
+        expect(viaBase64.data.map((d) => d.embedding)).toEqual(viaFloat.data.map((d) => d.embedding))
+        expect(viaFloat.data.map((d) => [d.index, d.embedding.length])).toEqual([[0, 6], [1, 6]])
+        expect(viaFloat.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 })
+        const provider = span(yield* traceOf(h, "echo"), "provider/")
+        expect(usage(provider)).toEqual([3, undefined])
+        expect(provider.attributes[A.GenAiEmbeddingsDimensionCount]).toBe(6)
+      })))
+
   it.live("Gemini embeddings (models.embedContent → :batchEmbedContents, and :embedContent): vectors of the asked size, traced", () =>
     withGateway(endpoints, (h) =>
       Effect.gen(function*() {
