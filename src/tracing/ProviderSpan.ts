@@ -33,7 +33,7 @@ export interface Options<R, S> {
   /** The requested model: `gen_ai.request.model`, `mlflow.llm.model`, the span name's model part. */
   readonly model?: string | undefined
   readonly stream: boolean
-  /** The upstream request body: recorded as the span's inputs (within `maxPayloadBytes`), read for the request parameters. */
+  /** The upstream request body, recorded as the span's inputs (within `maxPayloadBytes`). */
   readonly payload?: unknown
   readonly server?: { readonly address: string; readonly port?: number | undefined } | undefined
   /** Record the first N stream events as `mlflow.chunk.item.{i}` span events (default 0: off). */
@@ -82,11 +82,12 @@ export const startCall = <R, S>(options: Options<R, S>): Effect.Effect<Call.Prov
     const provider = options.provider ?? options.api.provider
     const request: Call.Request<R, S> = {
       api: options.api,
+      // Read for the request parameters (`gen_ai.request.*`), whatever the content capture.
+      body: options.payload,
       provider,
       model: options.model,
       stream: options.stream,
       server: options.server,
-      body: options.payload,
       inputsJson: capture.content === "none" || options.payload === undefined
         ? undefined
         : Payload.encode(options.payload, capture.maxPayloadBytes) ?? "null"
