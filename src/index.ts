@@ -62,6 +62,34 @@ export * as OpenAiResponses from "./providers/OpenAiResponses.js"
 export * as OpenAiResponsesSchema from "./providers/OpenAiResponsesSchema.js"
 
 /**
+ * OpenAI legacy Completions (`/v1/completions`): the fold from chunks into a `text_completion`.
+ *
+ * @since 0.2.0
+ */
+export * as OpenAiCompletions from "./providers/OpenAiCompletions.js"
+
+/**
+ * OpenAI legacy Completions wire Schemas: completion, chunk, choice, logprobs, usage.
+ *
+ * @since 0.2.0
+ */
+export * as OpenAiCompletionsSchema from "./providers/OpenAiCompletionsSchema.js"
+
+/**
+ * OpenAI Embeddings (`/v1/embeddings`, JSON only): usage, model and request attributes for tracing.
+ *
+ * @since 0.2.0
+ */
+export * as OpenAiEmbeddings from "./providers/OpenAiEmbeddings.js"
+
+/**
+ * OpenAI Embeddings wire Schemas: response, embedding, usage.
+ *
+ * @since 0.2.0
+ */
+export * as OpenAiEmbeddingsSchema from "./providers/OpenAiEmbeddingsSchema.js"
+
+/**
  * Anthropic Messages: the fold from stream events into a `message`.
  *
  * @since 0.1.0
@@ -88,6 +116,20 @@ export * as GeminiGenerateContent from "./providers/GeminiGenerateContent.js"
  * @since 0.2.0
  */
 export * as GeminiGenerateContentSchema from "./providers/GeminiGenerateContentSchema.js"
+
+/**
+ * Gemini embeddings (`:embedContent`, `:batchEmbedContents`, JSON only): usage and request attributes for tracing.
+ *
+ * @since 0.2.0
+ */
+export * as GeminiEmbedContent from "./providers/GeminiEmbedContent.js"
+
+/**
+ * Gemini embeddings wire Schemas: the single and the batch response, content embedding.
+ *
+ * @since 0.2.0
+ */
+export * as GeminiEmbedContentSchema from "./providers/GeminiEmbedContentSchema.js"
 
 /**
  * Every span attribute and trace metadata key (MLflow names and GenAI semantic conventions).

@@ -9,8 +9,11 @@
 import type { PathInput } from "@effect/platform/HttpRouter"
 import type * as Api from "../providers/Api.js"
 import * as AnthropicMessages from "../providers/AnthropicMessages.js"
+import * as GeminiEmbedContent from "../providers/GeminiEmbedContent.js"
 import * as GeminiGenerateContent from "../providers/GeminiGenerateContent.js"
 import * as OpenAiChat from "../providers/OpenAiChat.js"
+import * as OpenAiCompletions from "../providers/OpenAiCompletions.js"
+import * as OpenAiEmbeddings from "../providers/OpenAiEmbeddings.js"
 import * as OpenAiResponses from "../providers/OpenAiResponses.js"
 
 /**
@@ -80,7 +83,15 @@ export const kinds: readonly [Kind, ...Array<Kind>] = ["openai", "anthropic", "g
  * @since 0.2.0
  * @category models
  */
-export type Id = "openai.chat" | "openai.responses" | "anthropic.messages" | "gemini.generateContent"
+export type Id =
+  | "openai.chat"
+  | "openai.responses"
+  | "openai.completions"
+  | "openai.embeddings"
+  | "anthropic.messages"
+  | "gemini.generateContent"
+  | "gemini.embedContent"
+  | "gemini.batchEmbedContents"
 
 /**
  * One wire dialect.
@@ -95,8 +106,15 @@ export interface Dialect {
   readonly requestType: string
   /** The gateway route (MLflow-compatible path). Gemini dialects share one route and differ by URL method. */
   readonly route: PathInput
-  /** Gemini only: the URL method (`models/<endpoint>:<method>`) of the non-streamed call. */
-  readonly geminiMethod?: { readonly unary: string; readonly stream: string } | undefined
+  /** Gemini only: the URL methods (`models/<endpoint>:<method>`) of the non-streamed and the streamed call. */
+  readonly geminiMethod?: { readonly unary: string; readonly stream?: string | undefined } | undefined
+  /** The API has a streamed variant (embeddings have none: their answer is always JSON). */
+  readonly streaming: boolean
+  /**
+   * OpenAI-style streams that report usage only with `stream_options.include_usage`: a traced request without it
+   * asks upstream for it and the gateway strips it from the client's stream (`UsageInjection`).
+   */
+  readonly usageInjection: boolean
   /** The path after the provider's base URL. */
   readonly upstreamPath: (model: string, stream: boolean) => string
   /** Whether the endpoint comes from the body's `model` (else from the URL). */
@@ -127,6 +145,8 @@ export const dialects: { readonly [K in Id]: Dialect } = {
     route: "/gateway/openai/v1/chat/completions",
     upstreamPath: () => "/chat/completions",
     modelInBody: true,
+    streaming: true,
+    usageInjection: true,
     echoIdPrefix: "chatcmpl-echo"
   }),
   "openai.responses": make(OpenAiResponses.api, {
@@ -136,7 +156,31 @@ export const dialects: { readonly [K in Id]: Dialect } = {
     route: "/gateway/openai/v1/responses",
     upstreamPath: () => "/responses",
     modelInBody: true,
+    streaming: true,
+    usageInjection: false,
     echoIdPrefix: "resp_echo"
+  }),
+  "openai.completions": make(OpenAiCompletions.api, {
+    id: "openai.completions",
+    kind: "openai",
+    requestType: "openai/v1/completions",
+    route: "/gateway/openai/v1/completions",
+    upstreamPath: () => "/completions",
+    modelInBody: true,
+    streaming: true,
+    usageInjection: true,
+    echoIdPrefix: "cmpl-echo"
+  }),
+  "openai.embeddings": make(OpenAiEmbeddings.api, {
+    id: "openai.embeddings",
+    kind: "openai",
+    requestType: "openai/v1/embeddings",
+    route: "/gateway/openai/v1/embeddings",
+    upstreamPath: () => "/embeddings",
+    modelInBody: true,
+    streaming: false,
+    usageInjection: false,
+    echoIdPrefix: "emb-echo"
   }),
   "anthropic.messages": make(AnthropicMessages.api, {
     id: "anthropic.messages",
@@ -145,6 +189,8 @@ export const dialects: { readonly [K in Id]: Dialect } = {
     route: "/gateway/anthropic/v1/messages",
     upstreamPath: () => "/messages",
     modelInBody: true,
+    streaming: true,
+    usageInjection: false,
     echoIdPrefix: "msg_echo"
   }),
   "gemini.generateContent": make(GeminiGenerateContent.api, {
@@ -156,6 +202,32 @@ export const dialects: { readonly [K in Id]: Dialect } = {
     upstreamPath: (model, stream) =>
       `/models/${encodeURIComponent(model)}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`,
     modelInBody: false,
+    streaming: true,
+    usageInjection: false,
+    echoIdPrefix: "echo"
+  }),
+  "gemini.embedContent": make(GeminiEmbedContent.api, {
+    id: "gemini.embedContent",
+    kind: "gemini",
+    requestType: "gemini/v1beta/embedContent",
+    route: "/gateway/gemini/v1beta/models/:target",
+    geminiMethod: { unary: "embedContent" },
+    upstreamPath: (model) => `/models/${encodeURIComponent(model)}:embedContent`,
+    modelInBody: false,
+    streaming: false,
+    usageInjection: false,
+    echoIdPrefix: "echo"
+  }),
+  "gemini.batchEmbedContents": make(GeminiEmbedContent.api, {
+    id: "gemini.batchEmbedContents",
+    kind: "gemini",
+    requestType: "gemini/v1beta/batchEmbedContents",
+    route: "/gateway/gemini/v1beta/models/:target",
+    geminiMethod: { unary: "batchEmbedContents" },
+    upstreamPath: (model) => `/models/${encodeURIComponent(model)}:batchEmbedContents`,
+    modelInBody: false,
+    streaming: false,
+    usageInjection: false,
     echoIdPrefix: "echo"
   })
 }
@@ -178,7 +250,7 @@ export const byGeminiMethod = (method: string): { readonly dialect: Dialect; rea
   for (const dialect of all) {
     if (dialect.geminiMethod === undefined) continue
     if (dialect.geminiMethod.unary === method) return { dialect, stream: false }
-    if (dialect.geminiMethod.stream === method) return { dialect, stream: true }
+    if (dialect.geminiMethod.stream !== undefined && dialect.geminiMethod.stream === method) return { dialect, stream: true }
   }
   return undefined
 }

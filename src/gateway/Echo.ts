@@ -138,6 +138,20 @@ const GeminiRequest = Schema.Struct({
   system_instruction: Schema.optional(GeminiContent)
 })
 
+const Prompts = Schema.Union(Schema.String, Schema.Array(Schema.String))
+
+const CompletionsRequest = Schema.Struct({ prompt: Prompts })
+
+const EmbeddingsRequest = Schema.Struct({ input: Prompts })
+
+const GeminiEmbedRequest = Schema.Struct({ content: GeminiContent })
+
+const GeminiBatchEmbedRequest = Schema.Struct({ requests: Schema.Array(GeminiEmbedRequest) })
+
+/** Each text of a prompt (one string, or a list of them) as a user message: embeddings echo every input. */
+const promptMessages = (prompt: typeof Prompts.Type): ReadonlyArray<Message> =>
+  (typeof prompt === "string" ? [prompt] : prompt).map((text) => ({ user: true, texts: [text] }))
+
 /** The texts of a content value; a plain string is one text. */
 const texts = (content: typeof Content.Type | null | undefined): ReadonlyArray<string> => {
   if (content === null || content === undefined) return []
@@ -169,6 +183,14 @@ const messagesOf = (dialect: Dialect.Id, body: unknown): Either.Either<ReadonlyA
         { user: false, texts: texts(r.system) },
         ...r.messages.map((m) => ({ user: m.role === "user", texts: texts(m.content) }))
       ])
+    case "openai.completions":
+      return Either.map(decode(CompletionsRequest, body), (r) => [{ user: true, texts: typeof r.prompt === "string" ? [r.prompt] : r.prompt }])
+    case "openai.embeddings":
+      return Either.map(decode(EmbeddingsRequest, body), (r) => promptMessages(r.input))
+    case "gemini.embedContent":
+      return Either.map(decode(GeminiEmbedRequest, body), (r) => [{ user: true, texts: geminiTexts(r.content) }])
+    case "gemini.batchEmbedContents":
+      return Either.map(decode(GeminiBatchEmbedRequest, body), (r) => r.requests.map((q) => ({ user: true, texts: geminiTexts(q.content) })))
     case "gemini.generateContent":
       return Either.map(decode(GeminiRequest, body), (r) => {
         const system = r.systemInstruction ?? r.system_instruction
@@ -285,7 +307,7 @@ const nextId = (dialect: Dialect.Id) =>
   )
 
 const render = (dialect: Dialect.Id, t: Scripts.Turn, stream: boolean): Reply =>
-  stream ? sseReply(Scripts.script(dialect, t)) : jsonReply(200, Scripts.json(dialect, t))
+  stream && Dialect.dialects[dialect].streaming ? sseReply(Scripts.script(dialect, t)) : jsonReply(200, Scripts.json(dialect, t))
 
 /**
  * Answers one request in the dialect's wire format: `text/event-stream` events when `stream`, else the API's JSON

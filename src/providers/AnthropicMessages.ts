@@ -23,9 +23,11 @@ import type * as Fold from "../Fold.js"
 import { forEachJson, isIndex, isRecord, type Json, nonEmpty, someNonEmpty, stepJson } from "../internal/json.js"
 import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
+import { GenAiOperations, GenAiOutputTypes } from "../tracing/Attributes.js"
 import * as Api from "./Api.js"
 import { type ContentBlock, Message } from "./AnthropicMessagesSchema.js"
 import { JSON_INPUT, type PieceKind, scanDelta, TEXT, THINKING } from "./internal/anthropicFastDelta.js"
+import * as Parameters from "./internal/requestParameters.js"
 import * as streamError from "./internal/streamError.js"
 
 /**
@@ -331,9 +333,29 @@ const stepEvent = (state: State, event: Sse.Event, accept: Api.Accept<State>): S
  */
 export const usage = (response: Message): TokenUsage.TokenUsage => TokenUsage.fromAnthropic(response.usage)
 
+/**
+ * The request's parameters as GenAI attributes (`max_tokens`, `temperature`, `top_p`, `top_k`,
+ * `stop_sequences`; a JSON `output_format` as the output type).
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const requestAttributes = (body: unknown): Api.SpanAttributes => {
+  const b = Parameters.fields(body)
+  const format = Parameters.fields(b["output_format"])["type"]
+  return Parameters.toAttributes({
+    maxTokens: b["max_tokens"],
+    temperature: b["temperature"],
+    topP: b["top_p"],
+    topK: b["top_k"],
+    stopSequences: b["stop_sequences"],
+    outputType: format === "json_schema" ? GenAiOutputTypes.Json : undefined
+  })
+}
+
 const messages = Api.make<Message, State>({
   provider: "anthropic",
-  operation: "chat",
+  operation: GenAiOperations.Chat,
   messageFormat: "anthropic",
   initial: makeState,
   accept: acceptPayload,
@@ -345,7 +367,8 @@ const messages = Api.make<Message, State>({
   usage,
   finishReasons: (response) => nonEmpty(response.stop_reason) ? [response.stop_reason] : [],
   responseId: (response) => someNonEmpty(response.id),
-  responseModel: (response) => someNonEmpty(response.model)
+  responseModel: (response) => someNonEmpty(response.model),
+  requestAttributes
 })
 
 /**

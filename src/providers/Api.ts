@@ -49,7 +49,7 @@ export interface Aggregate<R> {
 export interface Api<R, S> {
   /** `gen_ai.provider.name`: `openai`, `anthropic`, `gcp.gemini`. */
   readonly provider: string
-  /** `gen_ai.operation.name`: `chat`, `generate_content`. */
+  /** `gen_ai.operation.name`: `chat`, `generate_content`, `text_completion`, `embeddings` (`Attributes.GenAiOperations`). */
   readonly operation: string
   /** `mlflow.message.format` of requests and responses. */
   readonly messageFormat: string
@@ -60,7 +60,30 @@ export interface Api<R, S> {
   readonly finishReasons: (response: R) => ReadonlyArray<string>
   readonly responseId: (response: R) => Option.Option<string>
   readonly responseModel: (response: R) => Option.Option<string>
+  /**
+   * The request's parameters as GenAI span attributes (`gen_ai.request.max_tokens`, `temperature`, `top_p`,
+   * `top_k`, `seed`, `stop_sequences`, penalties, `choice.count`, `gen_ai.output.type`, …), read from the request
+   * body. Pure; a body of another shape gives fewer attributes, never an error.
+   *
+   * @since 0.2.0
+   */
+  readonly requestAttributes: (body: unknown) => SpanAttributes
+  /**
+   * Attributes of a response beyond usage, id, model and finish reasons (OpenAI `openai.response.service_tier`,
+   * `openai.response.system_fingerprint`). Pure.
+   *
+   * @since 0.2.0
+   */
+  readonly responseAttributes: (response: R) => SpanAttributes
 }
+
+/**
+ * Span attribute values as OpenTelemetry types them: primitives and arrays of one primitive type.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type SpanAttributes = Readonly<Record<string, string | number | boolean | ReadonlyArray<string> | ReadonlyArray<number>>>
 
 /**
  * The part of a fold's state every provider shares. States are plain data (no functions): a state can be cloned,
@@ -94,7 +117,13 @@ export type Accept<S> = (state: S, payload: unknown) => void
  * @since 0.2.0
  * @category models
  */
-export interface Definition<R, S extends JsonEventState> extends Omit<Api<R, S>, "fold"> {
+export interface Definition<R, S extends JsonEventState>
+  extends Omit<Api<R, S>, "fold" | "requestAttributes" | "responseAttributes">
+{
+  /** Default: none. */
+  readonly requestAttributes?: ((body: unknown) => SpanAttributes) | undefined
+  /** Default: none. */
+  readonly responseAttributes?: ((response: R) => SpanAttributes) | undefined
   readonly initial: () => S
   readonly accept: Accept<S>
   /**
@@ -172,9 +201,67 @@ export const make = <R, S extends JsonEventState>(definition: Definition<R, S>):
       usage: definition.usage,
       finishReasons: definition.finishReasons,
       responseId: definition.responseId,
-      responseModel: definition.responseModel
+      responseModel: definition.responseModel,
+      requestAttributes: definition.requestAttributes ?? none,
+      responseAttributes: definition.responseAttributes ?? none
     }
   }
+}
+
+const none = (): SpanAttributes => ({})
+
+/**
+ * A JSON-only API (no streaming variant: embeddings): its definition without a fold of its own. The fold
+ * {@link make} builds from it takes the first event whose data is the response's shape as the response — what
+ * a server that streamed it anyway would send — and a truthy `error` payload as the error.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface JsonDefinition<R>
+  extends Omit<Definition<R, JsonOnlyState<R>>, "initial" | "accept" | "step" | "hasResponse" | "response" | "complete" | "aggregateWhen">
+{
+  /** The response to give when only an error arrived (never read otherwise). */
+  readonly empty: () => R
+  /** Reads an error payload into a {@link StreamError}. */
+  readonly streamError: (error: unknown) => StreamError
+}
+
+/**
+ * The fold state of a JSON-only API.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface JsonOnlyState<R> extends JsonEventState {
+  response: R | undefined
+}
+
+/**
+ * Builds a JSON-only API (see {@link JsonDefinition}) with {@link make}.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeJsonOnly = <R>(definition: JsonDefinition<R>): Exports<R, JsonOnlyState<R>> => {
+  const { decodeResponse, empty, streamError } = definition
+  return make<R, JsonOnlyState<R>>({
+    ...definition,
+    initial: () => ({ response: undefined, skipped: 0, ended: false, error: undefined }),
+    accept: (state, payload) => {
+      const error = typeof payload === "object" && payload !== null ? (payload as Record<string, unknown>)["error"] : undefined
+      if (error) {
+        state.error ??= streamError(error)
+        return
+      }
+      const decoded = state.response === undefined ? decodeResponse(payload) : Option.none()
+      if (Option.isSome(decoded)) state.response = decoded.value
+      else state.skipped++
+    },
+    hasResponse: (state) => state.response !== undefined,
+    response: (state) => state.response ?? empty(),
+    complete: (state) => state.response !== undefined
+  })
 }
 
 /** Raw body chunks through SSE (`dispatchIncompleteAtEnd`: proxies drop the final blank line) into a fold. */

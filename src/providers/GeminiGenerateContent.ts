@@ -18,9 +18,11 @@ import type * as Fold from "../Fold.js"
 import { isIndex, isRecord, type Json, nonEmpty, someNonEmpty } from "../internal/json.js"
 import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
+import { GenAiOperations, GenAiOutputTypes } from "../tracing/Attributes.js"
 import * as Api from "./Api.js"
 import { type Candidate, GenerateContentResponse } from "./GeminiGenerateContentSchema.js"
 import { parseJsonPath, setAt } from "./internal/jsonPath.js"
+import * as Parameters from "./internal/requestParameters.js"
 import * as streamError from "./internal/streamError.js"
 
 /**
@@ -301,9 +303,46 @@ const isComplete = (state: State): boolean => {
 export const usage = (response: GenerateContentResponse): TokenUsage.TokenUsage =>
   TokenUsage.fromGemini(response.usageMetadata)
 
+/** `IMAGE` / `AUDIO` among the response modalities, else the response MIME type. */
+const outputType = (config: Record<string, unknown>): string | undefined => {
+  const modalities = config["responseModalities"]
+  if (Array.isArray(modalities)) {
+    if (modalities.includes("IMAGE")) return GenAiOutputTypes.Image
+    if (modalities.includes("AUDIO")) return GenAiOutputTypes.Speech
+  }
+  const mime = config["responseMimeType"]
+  return mime === "application/json" ? GenAiOutputTypes.Json
+    : typeof mime === "string" && mime.startsWith("text/") ? GenAiOutputTypes.Text
+    : undefined
+}
+
+/**
+ * The request's `generationConfig` as GenAI attributes (`maxOutputTokens`, `temperature`, `topP`, `topK`,
+ * `seed`, `stopSequences`, penalties, `candidateCount`; `responseModalities` / `responseMimeType` as the output
+ * type).
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const requestAttributes = (body: unknown): Api.SpanAttributes => {
+  const config = Parameters.fields(Parameters.fields(body)["generationConfig"])
+  return Parameters.toAttributes({
+    maxTokens: config["maxOutputTokens"],
+    temperature: config["temperature"],
+    topP: config["topP"],
+    topK: config["topK"],
+    seed: config["seed"],
+    stopSequences: config["stopSequences"],
+    frequencyPenalty: config["frequencyPenalty"],
+    presencePenalty: config["presencePenalty"],
+    choiceCount: config["candidateCount"],
+    outputType: outputType(config)
+  })
+}
+
 const generateContent = Api.make<GenerateContentResponse, State>({
   provider: "gcp.gemini",
-  operation: "generate_content",
+  operation: GenAiOperations.GenerateContent,
   messageFormat: "gemini",
   initial: makeState,
   accept: acceptPayload,
@@ -315,7 +354,8 @@ const generateContent = Api.make<GenerateContentResponse, State>({
   finishReasons: (response) =>
     (response.candidates ?? []).flatMap((c) => nonEmpty(c.finishReason) ? [c.finishReason] : []),
   responseId: (response) => someNonEmpty(response.responseId),
-  responseModel: (response) => someNonEmpty(response.modelVersion)
+  responseModel: (response) => someNonEmpty(response.modelVersion),
+  requestAttributes
 })
 
 /**

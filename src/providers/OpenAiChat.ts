@@ -17,7 +17,9 @@ import type * as Fold from "../Fold.js"
 import { isIndex, isRecord, type Json, nonEmpty, someNonEmpty } from "../internal/json.js"
 import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
+import { GenAiOperations, GenAiOutputTypes } from "../tracing/Attributes.js"
 import * as Api from "./Api.js"
+import * as Parameters from "./internal/requestParameters.js"
 import * as streamError from "./internal/streamError.js"
 import { ChatCompletion, type ChatCompletionChunk } from "./OpenAiChatSchema.js"
 
@@ -337,9 +339,33 @@ const hasCompletion = (state: State): boolean => state.top !== undefined
  */
 export const usage = (response: ChatCompletion): TokenUsage.TokenUsage => TokenUsage.fromOpenAiChat(response.usage)
 
+/** `audio` among the modalities → speech, else the `response_format`'s type. */
+const outputType = (body: Record<string, unknown>): string | undefined => {
+  const modalities = body["modalities"]
+  if (Array.isArray(modalities) && modalities.includes("audio")) return GenAiOutputTypes.Speech
+  return Parameters.openAiFormatType(body["response_format"])
+}
+
+/**
+ * The request's parameters as GenAI attributes (`max_completion_tokens`, else the older `max_tokens`; `n` as the
+ * choice count; `response_format` / `modalities` as the output type; `service_tier`).
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const requestAttributes = (body: unknown): Api.SpanAttributes => {
+  const b = Parameters.fields(body)
+  return Parameters.toAttributes({
+    ...Parameters.openAiSampling(b),
+    maxTokens: b["max_completion_tokens"] ?? b["max_tokens"],
+    outputType: outputType(b),
+    serviceTier: b["service_tier"]
+  })
+}
+
 const chat = Api.make<ChatCompletion, State>({
   provider: "openai",
-  operation: "chat",
+  operation: GenAiOperations.Chat,
   messageFormat: "openai",
   initial: makeState,
   accept: acceptPayload,
@@ -350,7 +376,9 @@ const chat = Api.make<ChatCompletion, State>({
   usage,
   finishReasons: (response) => response.choices.flatMap((c) => c.finish_reason === null ? [] : [c.finish_reason]),
   responseId: (response) => someNonEmpty(response.id),
-  responseModel: (response) => someNonEmpty(response.model)
+  responseModel: (response) => someNonEmpty(response.model),
+  requestAttributes,
+  responseAttributes: Parameters.openAiResponseAttributes
 })
 
 /**

@@ -16,7 +16,9 @@ import type * as Fold from "../Fold.js"
 import { isIndex, isRecord, type Json, someNonEmpty } from "../internal/json.js"
 import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
+import { GenAiOperations } from "../tracing/Attributes.js"
 import * as Api from "./Api.js"
+import * as Parameters from "./internal/requestParameters.js"
 import * as streamError from "./internal/streamError.js"
 import { Response } from "./OpenAiResponsesSchema.js"
 
@@ -255,9 +257,28 @@ export const finishReasons = (response: Response): ReadonlyArray<string> => {
   }
 }
 
+/**
+ * The request's parameters as GenAI attributes (`max_output_tokens`, `temperature`, `top_p`, `text.format` as
+ * the output type, `service_tier`).
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const requestAttributes = (body: unknown): Api.SpanAttributes => {
+  const b = Parameters.fields(body)
+  const text = b["text"]
+  return Parameters.toAttributes({
+    maxTokens: b["max_output_tokens"],
+    temperature: b["temperature"],
+    topP: b["top_p"],
+    outputType: Parameters.openAiFormatType(typeof text === "object" && text !== null ? (text as Record<string, unknown>)["format"] : undefined),
+    serviceTier: b["service_tier"]
+  })
+}
+
 const responses = Api.make<Response, State>({
   provider: "openai",
-  operation: "chat",
+  operation: GenAiOperations.Chat,
   messageFormat: "openai",
   initial: makeState,
   accept: acceptPayload,
@@ -269,7 +290,9 @@ const responses = Api.make<Response, State>({
   usage,
   finishReasons,
   responseId: (response) => someNonEmpty(response.id),
-  responseModel: (response) => someNonEmpty(response.model)
+  responseModel: (response) => someNonEmpty(response.model),
+  requestAttributes,
+  responseAttributes: Parameters.openAiResponseAttributes
 })
 
 /**

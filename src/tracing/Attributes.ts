@@ -96,12 +96,81 @@ export const GenAiUsageInputTokens = "gen_ai.usage.input_tokens"
 export const GenAiUsageOutputTokens = "gen_ai.usage.output_tokens"
 /** @since 0.1.0 @category genai */
 export const GenAiUsageCacheReadInputTokens = "gen_ai.usage.cache_read.input_tokens"
-/** @since 0.1.0 @category genai */
-export const GenAiUsageCacheWriteInputTokens = "gen_ai.usage.cache_write.input_tokens"
+/**
+ * Prompt tokens written to the provider's cache (Anthropic `cache_creation_input_tokens`): the registry's name
+ * (semantic conventions 1.45). Was `gen_ai.usage.cache_write.input_tokens` before 0.2.0.
+ *
+ * @since 0.2.0
+ * @category genai
+ */
+export const GenAiUsageCacheCreationInputTokens = "gen_ai.usage.cache_creation.input_tokens"
+/**
+ * @deprecated Use {@link GenAiUsageCacheCreationInputTokens}; this is the same key (the registry's name) since 0.2.0.
+ * @since 0.1.0
+ * @category genai
+ */
+export const GenAiUsageCacheWriteInputTokens = GenAiUsageCacheCreationInputTokens
 /** @since 0.1.0 @category genai */
 export const GenAiUsageReasoningOutputTokens = "gen_ai.usage.reasoning.output_tokens"
 /** Seconds from the request to the first streamed chunk. @since 0.1.0 @category genai */
 export const GenAiResponseTimeToFirstChunk = "gen_ai.response.time_to_first_chunk"
+/** `max_tokens`, `max_completion_tokens`, `max_output_tokens`, `maxOutputTokens`. @since 0.2.0 @category genai */
+export const GenAiRequestMaxTokens = "gen_ai.request.max_tokens"
+/** @since 0.2.0 @category genai */
+export const GenAiRequestTemperature = "gen_ai.request.temperature"
+/** @since 0.2.0 @category genai */
+export const GenAiRequestTopP = "gen_ai.request.top_p"
+/** @since 0.2.0 @category genai */
+export const GenAiRequestTopK = "gen_ai.request.top_k"
+/** @since 0.2.0 @category genai */
+export const GenAiRequestSeed = "gen_ai.request.seed"
+/** A string array (a single `stop` string becomes one element). @since 0.2.0 @category genai */
+export const GenAiRequestStopSequences = "gen_ai.request.stop_sequences"
+/** @since 0.2.0 @category genai */
+export const GenAiRequestFrequencyPenalty = "gen_ai.request.frequency_penalty"
+/** @since 0.2.0 @category genai */
+export const GenAiRequestPresencePenalty = "gen_ai.request.presence_penalty"
+/** Candidates asked for (`n`, `candidateCount`); recorded only when not 1, as the conventions say. @since 0.2.0 @category genai */
+export const GenAiRequestChoiceCount = "gen_ai.request.choice.count"
+/** Embeddings: the requested encodings (`float`, `base64`), a string array. @since 0.2.0 @category genai */
+export const GenAiRequestEncodingFormats = "gen_ai.request.encoding_formats"
+/** Embeddings: the requested vector size (`dimensions`, `outputDimensionality`). @since 0.2.0 @category genai */
+export const GenAiEmbeddingsDimensionCount = "gen_ai.embeddings.dimension.count"
+/**
+ * The output type the request asked for, when it asked: one of {@link GenAiOutputTypes}.
+ *
+ * @since 0.2.0
+ * @category genai
+ */
+export const GenAiOutputType = "gen_ai.output.type"
+/** The registry's values of `gen_ai.output.type`. @since 0.2.0 @category genai */
+export const GenAiOutputTypes = {
+  Text: "text",
+  Json: "json",
+  Image: "image",
+  Speech: "speech"
+} as const
+/**
+ * The conversation (session, thread) of the call: the trace's session ({@link TraceSession}) when one of the
+ * span's ancestors carries it.
+ *
+ * @since 0.2.0
+ * @category genai
+ */
+export const GenAiConversationId = "gen_ai.conversation.id"
+/** The registry's values of `gen_ai.operation.name` used here. @since 0.2.0 @category genai */
+export const GenAiOperations = {
+  Chat: "chat",
+  GenerateContent: "generate_content",
+  TextCompletion: "text_completion",
+  Embeddings: "embeddings"
+} as const
+/** OpenAI: the service tier the request asked for (`auto`, `default`, `flex`, …). @since 0.2.0 @category openai */
+export const OpenAiRequestServiceTier = "openai.request.service_tier"
+/** OpenAI: the service tier that served the response. @since 0.2.0 @category openai */
+export const OpenAiResponseServiceTier = "openai.response.service_tier"
+/** OpenAI: the backend configuration fingerprint of the response. @since 0.2.0 @category openai */
+export const OpenAiResponseSystemFingerprint = "openai.response.system_fingerprint"
 /** @since 0.1.0 @category genai */
 export const ServerAddress = "server.address"
 /** @since 0.1.0 @category genai */

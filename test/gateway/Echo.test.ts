@@ -65,7 +65,10 @@ const anthropicMessages = (c: Conversation) =>
 const geminiContents = (c: Conversation) =>
   c.turns.map((t) => ({ role: t.user ? "user" : "model", parts: [{ text: t.text.text }] }))
 
-const bodies = (c: Conversation): Record<Dialect.Id, unknown> => ({
+/** The conversational dialects (the others echo a prompt or embedding inputs: see GatewayApis.test.ts). */
+type ChatDialect = "openai.chat" | "openai.responses" | "anthropic.messages" | "gemini.generateContent"
+
+const bodies = (c: Conversation): Record<ChatDialect, unknown> => ({
   "openai.chat": { model: "m", messages: chatMessages(c) },
   "openai.responses": { model: "m", input: responsesInput(c), ...(c.system === undefined ? {} : { instructions: c.system.text }) },
   "anthropic.messages": { model: "m", max_tokens: 5, messages: anthropicMessages(c), ...(c.system === undefined ? {} : { system: c.system.text }) },
@@ -75,7 +78,7 @@ const bodies = (c: Conversation): Record<Dialect.Id, unknown> => ({
   }
 })
 
-const dialects: ReadonlyArray<Dialect.Id> = ["openai.chat", "openai.responses", "anthropic.messages", "gemini.generateContent"]
+const dialects: ReadonlyArray<ChatDialect> = ["openai.chat", "openai.responses", "anthropic.messages", "gemini.generateContent"]
 
 const runs = { fastCheck: { numRuns: 12 } }
 

@@ -88,6 +88,93 @@ const chatScript = (t: Turn): Script => {
   }
 }
 
+// OpenAI legacy Completions --------------------------------------------------------------------------------------
+
+const completionUsage = (t: Turn) => ({
+  prompt_tokens: t.inputTokens,
+  completion_tokens: t.outputTokens,
+  total_tokens: t.inputTokens + t.outputTokens
+})
+
+const completionJson = (t: Turn) => ({
+  id: t.id,
+  object: "text_completion",
+  created: t.created,
+  model: t.model,
+  choices: [{ text: t.text, index: 0, logprobs: null, finish_reason: "stop" }],
+  usage: completionUsage(t)
+})
+
+const completionScript = (t: Turn): Script => {
+  // As chat: with include_usage every chunk carries `usage: null`, then one `choices: []` usage chunk.
+  const includeUsage = field(field(t.body, "stream_options"), "include_usage") === true
+  const chunk = (choices: ReadonlyArray<unknown>, usage: unknown = null) =>
+    data({ id: t.id, object: "text_completion", created: t.created, model: t.model, choices, ...(includeUsage ? { usage } : {}) })
+  const choice = (text: string, finish: string | null) => ({ text, index: 0, logprobs: null, finish_reason: finish })
+  return {
+    head: [],
+    words: t.pieces.map((piece) => chunk([choice(piece, null)])),
+    tail: [
+      chunk([choice("", "stop")]),
+      ...(includeUsage ? [chunk([], completionUsage(t))] : []),
+      "data: [DONE]\n\n"
+    ]
+  }
+}
+
+// Embeddings -----------------------------------------------------------------------------------------------------
+
+/** A deterministic vector of `text` (FNV-1a of the text and the position, in [-1, 1)): same text, same vector. */
+const vector = (text: string, dimensions: number): Array<number> => {
+  const out: Array<number> = []
+  for (let i = 0; i < dimensions; i++) {
+    let hash = 0x811c9dc5
+    const key = `${i}:${text}`
+    for (let j = 0; j < key.length; j++) hash = Math.imul(hash ^ key.charCodeAt(j), 0x01000193)
+    // float32-exact, so that the base64 encoding decodes to the same numbers.
+    out.push(Math.fround(((hash >>> 0) / 2 ** 31) - 1))
+  }
+  return out
+}
+
+/** The requested size within 1..4096, else 8 (a small default: echo vectors carry no meaning). */
+const dimensionsOf = (requested: unknown): number =>
+  typeof requested === "number" && Number.isInteger(requested) && requested >= 1 && requested <= 4096 ? requested : 8
+
+const base64 = (values: ReadonlyArray<number>): string => Buffer.from(new Float32Array(values).buffer).toString("base64")
+
+const inputsOf = (body: unknown): ReadonlyArray<string> => {
+  const input = field(body, "input")
+  return typeof input === "string" ? [input] : Array.isArray(input) ? input.filter((s): s is string => typeof s === "string") : []
+}
+
+const embeddingsJson = (t: Turn) => {
+  const dimensions = dimensionsOf(field(t.body, "dimensions"))
+  const encode = field(t.body, "encoding_format") === "base64" ? base64 : (v: Array<number>) => v
+  return {
+    object: "list",
+    data: inputsOf(t.body).map((text, index) => ({ object: "embedding", index, embedding: encode(vector(text, dimensions)) })),
+    model: t.model,
+    usage: { prompt_tokens: t.inputTokens, total_tokens: t.inputTokens }
+  }
+}
+
+const geminiTextOf = (request: unknown): string => {
+  const parts = field(field(request, "content"), "parts")
+  return Array.isArray(parts) ? parts.flatMap((p) => typeof field(p, "text") === "string" ? [field(p, "text") as string] : []).join("\n") : ""
+}
+
+/** The Gemini API reports no usage for embeddings: none here either. */
+const geminiEmbedding = (request: unknown) => ({ values: vector(geminiTextOf(request), dimensionsOf(field(request, "outputDimensionality"))) })
+
+const geminiBatchJson = (t: Turn) => {
+  const requests = field(t.body, "requests")
+  return { embeddings: (Array.isArray(requests) ? requests : []).map(geminiEmbedding) }
+}
+
+/** A JSON-only API asked to stream (never, as echo renders them): its JSON as the one event. */
+const single = (payload: unknown): Script => ({ head: [], words: [], tail: [data(payload)] })
+
 // OpenAI Responses -----------------------------------------------------------------------------------------------
 
 const responsesUsage = (t: Turn) => ({
@@ -232,6 +319,12 @@ export const script = (dialect: Dialect.Id, t: Turn): Script => {
       return anthropicScript(t)
     case "gemini.generateContent":
       return geminiScript(t)
+    case "openai.completions":
+      return completionScript(t)
+    case "openai.embeddings":
+    case "gemini.embedContent":
+    case "gemini.batchEmbedContents":
+      return single(json(dialect, t))
   }
 }
 
@@ -246,5 +339,13 @@ export const json = (dialect: Dialect.Id, t: Turn): unknown => {
       return anthropicJson(t)
     case "gemini.generateContent":
       return geminiChunk(t, t.text, t.outputTokens, true)
+    case "openai.completions":
+      return completionJson(t)
+    case "openai.embeddings":
+      return embeddingsJson(t)
+    case "gemini.embedContent":
+      return { embedding: geminiEmbedding(t.body) }
+    case "gemini.batchEmbedContents":
+      return geminiBatchJson(t)
   }
 }
