@@ -8,8 +8,9 @@
  * neither (the client left). Every traced response carries
  * `server-timing: traceparent;desc="00-<gateway trace id>-<gateway span id>-01"`.
  *
- * - `POST /gateway/openai/v1/chat/completions`, `POST /gateway/openai/v1/responses` (endpoint = body `model`)
+ * - `POST /gateway/openai/v1/chat/completions`, `/responses`, `/completions`, `/embeddings` (endpoint = body `model`)
  * - `POST /gateway/anthropic/v1/messages` (endpoint = body `model`)
+ * - `POST /gateway/gemini/v1beta/models/{endpoint}:embedContent` and `:batchEmbedContents` (JSON only)
  * - `POST /gateway/gemini/v1beta/models/{endpoint}:generateContent` and `:streamGenerateContent` (`?alt=sse`)
  * - `GET /api/traces?endpoint=<name>&limit=<n>`, `GET /api/traces/{traceId}`: the embedded TraceStore
  *

@@ -23,7 +23,7 @@ import type * as Fold from "../Fold.js"
 import { forEachJson, isIndex, isRecord, type Json, nonEmpty, someNonEmpty, stepJson } from "../internal/json.js"
 import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { GenAiOutputTypes } from "../tracing/Attributes.js"
+import { GenAiOperations, GenAiOutputTypes } from "../tracing/Attributes.js"
 import * as Api from "./Api.js"
 import { type ContentBlock, Message } from "./AnthropicMessagesSchema.js"
 import { JSON_INPUT, type PieceKind, scanDelta, TEXT, THINKING } from "./internal/anthropicFastDelta.js"
@@ -355,7 +355,7 @@ export const requestAttributes = (body: unknown): Api.SpanAttributes => {
 
 const messages = Api.make<Message, State>({
   provider: "anthropic",
-  operation: "chat",
+  operation: GenAiOperations.Chat,
   messageFormat: "anthropic",
   initial: makeState,
   accept: acceptPayload,

@@ -49,7 +49,7 @@ export interface Aggregate<R> {
 export interface Api<R, S> {
   /** `gen_ai.provider.name`: `openai`, `anthropic`, `gcp.gemini`. */
   readonly provider: string
-  /** `gen_ai.operation.name`: `chat`, `generate_content`. */
+  /** `gen_ai.operation.name`: `chat`, `generate_content`, `text_completion`, `embeddings` (`Attributes.GenAiOperations`). */
   readonly operation: string
   /** `mlflow.message.format` of requests and responses. */
   readonly messageFormat: string

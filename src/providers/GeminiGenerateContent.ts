@@ -18,7 +18,7 @@ import type * as Fold from "../Fold.js"
 import { isIndex, isRecord, type Json, nonEmpty, someNonEmpty } from "../internal/json.js"
 import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { GenAiOutputTypes } from "../tracing/Attributes.js"
+import { GenAiOperations, GenAiOutputTypes } from "../tracing/Attributes.js"
 import * as Api from "./Api.js"
 import { type Candidate, GenerateContentResponse } from "./GeminiGenerateContentSchema.js"
 import { parseJsonPath, setAt } from "./internal/jsonPath.js"
@@ -342,7 +342,7 @@ export const requestAttributes = (body: unknown): Api.SpanAttributes => {
 
 const generateContent = Api.make<GenerateContentResponse, State>({
   provider: "gcp.gemini",
-  operation: "generate_content",
+  operation: GenAiOperations.GenerateContent,
   messageFormat: "gemini",
   initial: makeState,
   accept: acceptPayload,

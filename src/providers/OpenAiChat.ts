@@ -17,7 +17,7 @@ import type * as Fold from "../Fold.js"
 import { isIndex, isRecord, type Json, nonEmpty, someNonEmpty } from "../internal/json.js"
 import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
-import { GenAiOutputTypes } from "../tracing/Attributes.js"
+import { GenAiOperations, GenAiOutputTypes } from "../tracing/Attributes.js"
 import * as Api from "./Api.js"
 import * as Parameters from "./internal/requestParameters.js"
 import * as streamError from "./internal/streamError.js"
@@ -365,7 +365,7 @@ export const requestAttributes = (body: unknown): Api.SpanAttributes => {
 
 const chat = Api.make<ChatCompletion, State>({
   provider: "openai",
-  operation: "chat",
+  operation: GenAiOperations.Chat,
   messageFormat: "openai",
   initial: makeState,
   accept: acceptPayload,

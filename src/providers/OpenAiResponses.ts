@@ -16,6 +16,7 @@ import type * as Fold from "../Fold.js"
 import { isIndex, isRecord, type Json, someNonEmpty } from "../internal/json.js"
 import type * as Sse from "../Sse.js"
 import * as TokenUsage from "../TokenUsage.js"
+import { GenAiOperations } from "../tracing/Attributes.js"
 import * as Api from "./Api.js"
 import * as Parameters from "./internal/requestParameters.js"
 import * as streamError from "./internal/streamError.js"
@@ -277,7 +278,7 @@ export const requestAttributes = (body: unknown): Api.SpanAttributes => {
 
 const responses = Api.make<Response, State>({
   provider: "openai",
-  operation: "chat",
+  operation: GenAiOperations.Chat,
   messageFormat: "openai",
   initial: makeState,
   accept: acceptPayload,

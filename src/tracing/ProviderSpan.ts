@@ -84,6 +84,8 @@ export const startCall = <R, S>(options: Options<R, S>): Effect.Effect<Call.Prov
     const provider = options.provider ?? options.api.provider
     const request: Call.Request<R, S> = {
       api: options.api,
+      // Read for the request parameters (`gen_ai.request.*`), whatever the content capture.
+      body: options.payload,
       provider,
       model: options.model,
       stream: options.stream,

@@ -10,6 +10,7 @@ import * as AnthropicMessages from "../../src/providers/AnthropicMessages.js"
 import * as Api from "../../src/providers/Api.js"
 import * as GeminiGenerateContent from "../../src/providers/GeminiGenerateContent.js"
 import * as OpenAiChat from "../../src/providers/OpenAiChat.js"
+import * as OpenAiCompletions from "../../src/providers/OpenAiCompletions.js"
 import * as OpenAiResponses from "../../src/providers/OpenAiResponses.js"
 import * as Sse from "../../src/Sse.js"
 import { readSseFiles } from "../support/chunking.js"
@@ -23,6 +24,7 @@ interface Case {
 // Each API's own response and state types are forgotten here: the tests only compare values.
 const cases: ReadonlyArray<Case> = [
   { folder: "openai-chat", api: OpenAiChat.api as Api.Api<unknown, unknown>, aggregate: OpenAiChat.aggregate },
+  { folder: "openai-completions", api: OpenAiCompletions.api as Api.Api<unknown, unknown>, aggregate: OpenAiCompletions.aggregate },
   { folder: "openai-responses", api: OpenAiResponses.api as Api.Api<unknown, unknown>, aggregate: OpenAiResponses.aggregate },
   { folder: "anthropic", api: AnthropicMessages.api as Api.Api<unknown, unknown>, aggregate: AnthropicMessages.aggregate },
   { folder: "gemini", api: GeminiGenerateContent.api as Api.Api<unknown, unknown>, aggregate: GeminiGenerateContent.aggregate }

@@ -71,6 +71,7 @@ const startProvider = <R, S>(
     stream: incoming.stream,
     server: target.provider.server,
     inputsJson: capture.content === "full" ? Payload.encode(changedFields(incoming.body, upstream), capture.maxPayloadBytes) : undefined,
+    body: upstream,
     secrets: target.provider.secret === undefined ? [] : [target.provider.secret]
   }
   return Effect.zipWith(

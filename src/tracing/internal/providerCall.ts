@@ -49,6 +49,11 @@ export interface Request<R, S> {
   readonly stream: boolean
   /** The inputs, already encoded (within the budget), or undefined for none. */
   readonly inputsJson: string | undefined
+  /**
+   * The request body sent upstream, read for its parameters (`Api.requestAttributes`: `gen_ai.request.*`,
+   * `gen_ai.output.type`) whatever the content capture: parameters are not content.
+   */
+  readonly body?: unknown
   readonly server?: { readonly address: string; readonly port?: number | undefined } | undefined
   /** Strings never recorded (the upstream key, which an upstream error body may echo): replaced by `***`. */
   readonly secrets?: ReadonlyArray<string> | undefined
@@ -154,6 +159,7 @@ export const start = <R, S>(
   const startTime = span.status.startTime
   // Arrival times for `time_per_output_chunk`: kept only when metrics record them.
   const chunks = metrics.enabled ? Metrics.makeChunkTimes() : undefined
+  setRequestAttributes(span, request)
   let mode: "sse" | "json" | "error" = request.stream ? "sse" : "json"
   let status = 200
 
@@ -249,6 +255,7 @@ export const start = <R, S>(
     const model = Option.getOrUndefined(api.responseModel(response))
     if (model !== undefined) span.attribute(Attributes.GenAiResponseModel, model)
     if (result.skipped > 0) span.attribute(Attributes.SkippedEvents, result.skipped)
+    Attribute.setAll(span, Object.entries(api.responseAttributes(response)))
     const reasons = api.finishReasons(response)
     // Finish reasons of an aggregate that did not complete are defaults, not answers: each is reported as "error".
     const shown = result.complete ? reasons : reasons.length === 0 ? ["error"] : reasons.map(() => "error")
@@ -267,7 +274,9 @@ export const start = <R, S>(
     traceparent: TraceContext.formatTraceParent({ traceId: span.traceId, parentId: span.spanId, flags: span.sampled ? 1 : 0 }),
     respond: (code, contentType) => {
       status = code
-      mode = code >= 400 ? "error" : isEventStream(contentType) ? "sse" : "json"
+      // The answer's content type decides, not the request's flag: a stream request may be answered with JSON
+      // (a proxy, a cached reply, an error as 200) and is traced as what it is. Without one, the request decides.
+      mode = code >= 400 ? "error" : contentType === undefined ? (request.stream ? "sse" : "json") : isEventStream(contentType) ? "sse" : "json"
       if (mode !== "sse") body = boundedBytes(mode === "error" ? 64 * 1024 : capture.maxResponseBytes)
     },
     feed: (bytes) => {
@@ -357,8 +366,40 @@ const setUsage = (span: Tracer.Span, usage: TokenUsage.TokenUsage): void => {
   if (usage.inputTokens !== undefined) span.attribute(Attributes.GenAiUsageInputTokens, usage.inputTokens)
   if (usage.outputTokens !== undefined) span.attribute(Attributes.GenAiUsageOutputTokens, usage.outputTokens)
   if (usage.cacheReadInputTokens !== undefined) span.attribute(Attributes.GenAiUsageCacheReadInputTokens, usage.cacheReadInputTokens)
-  if (usage.cacheWriteInputTokens !== undefined) span.attribute(Attributes.GenAiUsageCacheWriteInputTokens, usage.cacheWriteInputTokens)
+  if (usage.cacheWriteInputTokens !== undefined) span.attribute(Attributes.GenAiUsageCacheCreationInputTokens, usage.cacheWriteInputTokens)
   if (usage.reasoningTokens !== undefined) span.attribute(Attributes.GenAiUsageReasoningOutputTokens, usage.reasoningTokens)
+}
+
+/**
+ * The request's parameters (`Api.requestAttributes` of its body) and the conversation id, set on the span with
+ * their OpenTelemetry types (stop sequences as a string array). A reader that throws costs the attributes, never
+ * the call.
+ */
+const setRequestAttributes = <R, S>(span: Tracer.Span, request: Request<R, S>): void => {
+  try {
+    if (request.body !== undefined) Attribute.setAll(span, Object.entries(request.api.requestAttributes(request.body)))
+  } catch (cause) {
+    span.attribute(Attributes.TracingError, `request attributes: ${cause instanceof Error ? cause.message : String(cause)}`)
+  }
+  const conversation = conversationId(span)
+  if (conversation !== undefined) span.attribute(Attributes.GenAiConversationId, conversation)
+}
+
+/**
+ * The trace's session (`mlflow.trace.session`) as the conversation id: the nearest ancestor span that carries it
+ * (the gateway span's metadata, or a span of the user's). Spans from outside the process have no attributes.
+ *
+ * @internal
+ */
+export const conversationId = (span: Tracer.Span): string | undefined => {
+  let current: Tracer.AnySpan | undefined = span
+  // Bounded: a parent chain is short, and a cycle (never made by Effect) must not hang a call.
+  for (let depth = 0; depth < 256 && current !== undefined && current._tag === "Span"; depth++) {
+    const value = current.attributes.get(Attributes.TraceSession)
+    if (typeof value === "string" && value !== "") return value
+    current = Option.getOrUndefined(current.parent)
+  }
+  return undefined
 }
 
 /**
