@@ -96,6 +96,8 @@ describe("ClientTracing.fetch with the official SDKs", () => {
         .sort((a, b) => Number(b.attributes["gen_ai.request.stream"]) - Number(a.attributes["gen_ai.request.stream"]))
       expect(num(chatStream!.attributes["gen_ai.usage.input_tokens"])).toBe(chatUsage.prompt_tokens)
       expect(num(chat!.attributes["gen_ai.usage.output_tokens"])).toBe(chatUsage.completion_tokens)
+      // The request's parameters, as the GenAI attributes.
+      expect(num(spans.find((s) => s.name.startsWith("provider/anthropic/"))!.attributes["gen_ai.request.max_tokens"])).toBe(64)
       // Each upstream request carried its own span's traceparent, once.
       const traced_ = upstream.requests.slice(5)
       for (const request of traced_) {
