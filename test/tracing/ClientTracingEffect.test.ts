@@ -187,6 +187,39 @@ describe("ClientTracing.layer with @effect/ai", () => {
       yield* Effect.repeat(Effect.sync(() => upstream.aborted.length), { until: (n) => n > 0 })
     }).pipe(Effect.provide(Tracing.layer)))
 
+  it.scopedLive("captureContent: none records no inputs, outputs or chunks (usage still); maxChunkEvents records the first events", () =>
+    Effect.gen(function*() {
+      const upstream = yield* Upstreams.start({ resp: { body: fixture("openai-responses/text.sse") } })
+      const url = `${upstream.url}/replay/resp/v1`
+      yield* LanguageModel.streamText({ prompt: "secret prompt" }).pipe(
+        Stream.runDrain,
+        Effect.withSpan("none"),
+        Effect.provide(openAi(url, { captureContent: "none", maxChunkEvents: 5 }))
+      )
+      yield* LanguageModel.streamText({ prompt: "hello" }).pipe(
+        Stream.runDrain,
+        Effect.withSpan("full"),
+        Effect.provide(openAi(url, { maxChunkEvents: 2 }))
+      )
+      const spans = yield* allSpans
+      const under = (name: string) => {
+        const parent = spans.find((s) => s.name === name)!
+        return spans.find((s) => s.name.startsWith("provider/") && s.parentSpanId === parent.spanId)!
+      }
+      const none = under("none")
+      expect(attr(none, "mlflow.spanInputs")).toBeUndefined()
+      expect(attr(none, "mlflow.spanOutputs")).toBeUndefined()
+      expect(none.events.filter((e) => e.name.startsWith("mlflow.chunk.item."))).toEqual([])
+      expect(attr(none, "gen_ai.usage.input_tokens")).toBeGreaterThan(0)
+      expect(JSON.stringify(none)).not.toContain("secret prompt")
+      const full = under("full")
+      expect(String(attr(full, "mlflow.spanInputs"))).toContain("hello")
+      expect(full.events.filter((e) => e.name.startsWith("mlflow.chunk.item.")).map((e) => e.name)).toEqual([
+        "mlflow.chunk.item.0",
+        "mlflow.chunk.item.1"
+      ])
+    }).pipe(Effect.provide(Tracing.layer)))
+
   it.scopedLive("other requests pass through untouched; enabled: false traces nothing", () =>
     Effect.gen(function*() {
       const server = yield* EchoServer.scoped()
