@@ -5,8 +5,9 @@
  * first chunk, inputs and output — with no change to the calls.
  *
  * - A call is recognised by method and URL path on any host (Azure, OpenAI-compatible servers and the gateway
- *   itself included): OpenAI `/chat/completions`, `/responses`; Anthropic `/v1/messages`; Gemini
- *   `:generateContent`, `:streamGenerateContent`; plus the user's {@link Matcher}s. Other requests pass untouched.
+ *   itself included): OpenAI `/chat/completions`, `/responses`, `/completions`, `/embeddings`; Anthropic
+ *   `/v1/messages`; Gemini `:generateContent`, `:streamGenerateContent`, `:embedContent`, `:batchEmbedContents` —
+ *   the paths of the `Dialect` registry — plus the user's {@link Matcher}s. Other requests pass untouched.
  * - The span is a child of the current span (of `@effect/ai`'s `LanguageModel.generateText` span; `streamText`
  *   sends its request outside its own span, so there it is a child of the caller's span); upstream receives ITS
  *   `traceparent`, replacing any other.
