@@ -3,10 +3,13 @@
  * the user's matchers), the global switch, and that a tracing failure never fails the call.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Exit, Layer } from "effect"
+import { readFileSync } from "node:fs"
 import OpenAI from "openai"
 import * as ClientTracing from "../../src/tracing/ClientTracing.js"
 import * as Client from "../../src/tracing/internal/clientTracing.js"
+import * as ClientFetch from "../../src/tracing/internal/clientTracingFetch.js"
+import { cutsArbitrary, splitAt, utf8 } from "../support/chunking.js"
 import * as Upstreams from "../support/upstreams.js"
 
 const recognised = (method: string, url: string, matchers?: ReadonlyArray<ClientTracing.Matcher>) => {
@@ -106,4 +109,44 @@ describe("a tracing failure never fails the call", () => {
       expect(upstream.requests[0]!.headers.traceparent).toBeUndefined()
       yield* Effect.promise(() => fetch.shutdown())
     }))
+})
+
+describe("the traced fetch body", () => {
+  const sse = utf8(readFileSync(new URL("../fixtures/openai-chat/text-usage.sse", import.meta.url), "utf8"))
+  const url = new URL("http://127.0.0.1/v1/chat/completions")
+  const recognised = Client.recogniseBuiltIn("POST", url)!
+
+  /** The chunks through the traced body, read whole; the call's span (native tracer) once ended. */
+  const through = (chunks: ReadonlyArray<Uint8Array>) =>
+    Effect.gen(function*() {
+      const traced = yield* Client.begin(recognised, Client.factsOf(recognised, url, "{\"model\":\"m\",\"stream\":true}", () => undefined), undefined)
+      let ended = 0
+      const span = traced.call.span
+      const end = span.end.bind(span)
+      span.end = (time, exit) => {
+        ended++
+        end(time, exit)
+      }
+      const source = new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          for (const chunk of chunks) controller.enqueue(chunk)
+          controller.close()
+        }
+      })
+      const response = new Response(source, { headers: { "content-type": "text/event-stream" } })
+      traced.call.respond(200, "text/event-stream")
+      const received = new Uint8Array(yield* Effect.promise(() => ClientFetch.observed(response, traced, undefined).arrayBuffer()))
+      traced.close(Exit.void)
+      return { received, ended, status: span.status, attributes: span.attributes }
+    })
+
+  it.effect.prop("any chunking: the caller's bytes are the upstream's, the span ends once with the same usage", [cutsArbitrary(sse.length)], ([cuts]) =>
+    Effect.gen(function*() {
+      const { attributes, ended, received, status } = yield* through(splitAt(sse, cuts))
+      expect(Buffer.from(received).equals(Buffer.from(sse))).toBe(true)
+      expect(ended).toBe(1)
+      expect(status._tag === "Ended" && Exit.isSuccess(status.exit)).toBe(true)
+      expect(attributes.get("gen_ai.usage.input_tokens")).toBeGreaterThan(0)
+      expect(attributes.get("mlflow.spanOutputs")).toBe((yield* through([sse])).attributes.get("mlflow.spanOutputs"))
+    }), { fastCheck: { numRuns: 60 } })
 })

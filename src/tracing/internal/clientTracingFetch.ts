@@ -70,8 +70,8 @@ const ended = (traced: Client.Traced, error: unknown, signal: AbortSignal | null
   traced.close(Exit.fail(error))
 }
 
-/** The response, its body streamed through the call; the span ends once, with the body. */
-const observed = (response: Response, traced: Client.Traced, signal: AbortSignal | null | undefined): Response => {
+/** The response, its body streamed through the call; the span ends once, with the body. @internal */
+export const observed = (response: Response, traced: Client.Traced, signal: AbortSignal | null | undefined): Response => {
   const source = response.body
   if (source === null) {
     traced.call.end()
