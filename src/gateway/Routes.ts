@@ -40,6 +40,7 @@ import * as RequestBody from "./internal/requestBody.js"
 import { RequestLog } from "./RequestLog.js"
 import * as Upstream from "./Upstream.js"
 import * as UsageInjection from "./UsageInjection.js"
+import * as Viewer from "./Viewer.js"
 
 /** An error answer in the client's own API shape (see `Dialect.errorBody`), so that its SDK surfaces it. */
 const errorResponse = (
@@ -289,7 +290,8 @@ export const router = HttpRouter.fromIterable([
   ),
   HttpRouter.makeRoute("POST", Dialect.dialects["gemini.generateContent"].route, gemini),
   HttpRouter.makeRoute("GET", "/api/traces", searchTraces),
-  HttpRouter.makeRoute("GET", "/api/traces/:traceId", getTrace)
+  HttpRouter.makeRoute("GET", "/api/traces/:traceId", getTrace),
+  ...Viewer.router.routes
 ]).pipe(HttpRouter.use(guard))
 
 /**
