@@ -272,7 +272,7 @@ export const app = String.raw`
       bar.style.width = "max(2px, " + r.widthPct + "%)";
       var track = h("span", { class: "track" }, [bar]);
       if (r.ttftPct !== null) {
-        var mark = h("span", { class: "ttft", title: "first chunk after " + L.formatMs(r.ttftMs) });
+        var mark = h("span", { class: "ttft-mark", title: "first chunk after " + L.formatMs(r.ttftMs) });
         mark.style.left = r.ttftPct + "%";
         track.appendChild(mark);
       }
@@ -290,7 +290,7 @@ export const app = String.raw`
     }));
 
     replace(main, [
-      traceHeader(trace, summary, spans),
+      traceHeader(trace, summary, spans, wf.totalMs),
       spans.length === 0 ? h("p", { class: "muted" }, "This trace has no stored spans.") : h("section", { class: "waterfall-box" }, [
         h("div", { class: "waterfall-head" }, [h("span", { class: "label" }, "Span"), axis]),
         rowsEl
@@ -300,7 +300,7 @@ export const app = String.raw`
     if (rowEls.length > 0) select(0);
   }
 
-  function traceHeader(trace, summary, spans) {
+  function traceHeader(trace, summary, spans, wfTotal) {
     var tokens = summary.tokens || {};
     var linked = null;
     spans.forEach(function (sp) { var v = sp.attributes && sp.attributes[A.linked]; if (typeof v === "string" && v !== trace.traceId) linked = v; });
@@ -312,7 +312,7 @@ export const app = String.raw`
       ["HTTP status", summary.statusCode],
       ["Error", summary.errorType],
       ["Start", summary.startTime ? L.formatTime(summary.startTime) : null],
-      ["Duration", L.formatMs(summary.durationMs)],
+      ["Duration", L.formatMs(typeof summary.durationMs === "number" ? summary.durationMs : wfTotal)],
       ["TTFT", summary.ttftMs === null || summary.ttftMs === undefined ? null : L.formatMs(summary.ttftMs)],
       ["Providers", (summary.providers || []).join(", ")],
       ["Models", (summary.models || []).join(", ")],
@@ -331,8 +331,11 @@ export const app = String.raw`
     ]);
   }
 
-  function kvTable(obj) {
-    return h("table", { class: "kv" }, h("tbody", null, Object.keys(obj).sort().map(function (k) {
+  /** Keys sorted unless the caller's order matters (keep). */
+  function kvTable(obj, keep) {
+    var keys = Object.keys(obj);
+    if (!keep) keys.sort();
+    return h("table", { class: "kv" }, h("tbody", null, keys.map(function (k) {
       return h("tr", null, [h("th", null, k), h("td", null, value(obj[k]))]);
     })));
   }
@@ -361,7 +364,7 @@ export const app = String.raw`
     if (r.ttftMs !== null) general["first chunk"] = L.formatMs(r.ttftMs);
     return [
       h("h2", null, [sp.name, " ", badge(r.status)]),
-      kvTable(general),
+      kvTable(general, true),
       usage ? h("section", { class: "usage" }, [h("h3", null, "Usage"), h("table", { class: "kv usage-table" }, h("tbody", null,
         [["input", usage.input], ["output", usage.output], ["cache read", usage.cacheRead], ["cache write", usage.cacheCreation], ["reasoning", usage.reasoning]]
           .filter(function (u) { return u[1] !== null; })

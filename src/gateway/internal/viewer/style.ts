@@ -71,7 +71,7 @@ dl.facts dd { margin: 0; }
 .bar-ok { background: var(--ok); }
 .bar-error { background: var(--error); }
 .bar-unset { background: var(--unset); }
-.ttft { position: absolute; top: 0.25em; height: 1.5em; width: 2px; background: var(--ttft); }
+.ttft-mark { position: absolute; top: 0.25em; height: 1.5em; width: 2px; background: var(--ttft); }
 .details h2 { font-size: 16px; margin: 0.4em 0; }
 .details h3 { font-size: 13px; margin: 1.2em 0 0.4em; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
 table.kv th { text-align: left; font-weight: 500; color: var(--muted); padding: 0.2em 1em 0.2em 0; vertical-align: top; white-space: nowrap; font-family: var(--mono); font-size: 12.5px; }
