@@ -202,6 +202,13 @@ export * as Gateway from "./gateway/Gateway.js"
 export * as Routes from "./gateway/Routes.js"
 
 /**
+ * The web viewer: trace list, trace waterfall and usage pages, as an `HttpRouter` (served by the gateway).
+ *
+ * @since 0.2.0
+ */
+export * as Viewer from "./gateway/Viewer.js"
+
+/**
  * The whole gateway as one Layer on a Node HTTP server.
  *
  * @since 0.1.0

@@ -1,0 +1,72 @@
+/**
+ * `npm run screenshots`: the README's pictures of the web viewer. Starts the real gateway on an ephemeral port of
+ * 127.0.0.1 (echo endpoints, one failing upstream), makes the test scenario's calls through the official SDKs,
+ * then writes `docs/viewer-list.png`, `docs/viewer-trace.png` and `docs/viewer-usage.png` from a headless
+ * Chromium (`command -v chromium`).
+ */
+import * as HttpServer from "@effect/platform/HttpServer"
+import { Context, Effect, Layer, Logger, LogLevel, Schema } from "effect"
+import { mkdirSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import * as GatewayConfig from "../src/gateway/GatewayConfig.js"
+import * as Server from "../src/gateway/Server.js"
+import * as Upstreams from "../test/support/upstreams.js"
+import * as Scenario from "../test/support/viewer.js"
+
+const docs = fileURLToPath(new URL("../docs/", import.meta.url))
+
+interface Listed {
+  readonly traceId: string
+  readonly endpoint: string | null
+  readonly streamed: boolean
+  readonly kind: string
+}
+
+const program = Effect.gen(function*() {
+  const executablePath = Scenario.chromiumPath
+  if (executablePath === undefined) return yield* Effect.dieMessage("chromium not found (command -v chromium)")
+  const upstream = yield* Upstreams.start(Scenario.upstreamReplies)
+  const config = Schema.decodeUnknownSync(GatewayConfig.Config)({ endpoints: Scenario.endpoints(upstream), server: { port: 0 } })
+  const context = yield* Layer.build(Server.layer(config))
+  const address = Context.get(context, HttpServer.HttpServer).address
+  if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
+  const url = `http://${address.hostname}:${address.port}`
+  // Two rounds a little apart, so that the usage chart has more than one bar.
+  yield* Scenario.makeCalls(url)
+  yield* Effect.sleep("1 second")
+  yield* Scenario.makeCalls(url)
+  const traces = yield* Effect.promise(async () => {
+    for (let i = 0; i < 100; i++) {
+      const body = (await fetch(`${url}/api/traces?kind=gateway&limit=100`).then((r) => r.json())) as { readonly traces: ReadonlyArray<Listed> }
+      if (body.traces.length >= 14) return body.traces
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    throw new Error("the scenario's traces were not stored within 10 s")
+  })
+  const streamed = traces.find((t) => t.endpoint === "support-bot" && t.streamed)
+  if (streamed === undefined) return yield* Effect.dieMessage("no streamed support-bot trace")
+  mkdirSync(docs, { recursive: true })
+  yield* Effect.promise(async () => {
+    const browser = await Scenario.launch(executablePath)
+    try {
+      const page = await browser.newPage({ viewport: { width: 1360, height: 760 }, colorScheme: "light" })
+      await page.goto(`${url}/`)
+      await page.locator("tr.trace-row").nth(traces.length - 1).waitFor()
+      await page.screenshot({ path: `${docs}viewer-list.png` })
+      await page.goto(`${url}/traces/${streamed.traceId}`)
+      await page.locator(".span-row").nth(1).click()
+      await page.screenshot({ path: `${docs}viewer-trace.png`, fullPage: true, clip: { x: 0, y: 0, width: 1360, height: 1100 } })
+      await page.goto(`${url}/usage?range=15m`)
+      await page.locator("svg[data-chart=calls]").waitFor()
+      await page.screenshot({ path: `${docs}viewer-usage.png`, fullPage: true })
+    } finally {
+      await browser.close()
+    }
+  })
+  yield* Effect.sync(() => console.log(`wrote ${docs}viewer-{list,trace,usage}.png`))
+})
+
+Effect.runPromise(Effect.scoped(program).pipe(Logger.withMinimumLogLevel(LogLevel.Error))).catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
