@@ -4,7 +4,7 @@
  * Chromium exists, the browser suite is not registered and says so; the HTTP checks run everywhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, type Scope } from "effect"
 import { mkdtempSync, readFileSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -46,6 +46,15 @@ const stored = (h: Harness, calls: Scenario.Calls) =>
     traces.filter((t) => t.status === "error").length >= calls.failed))
 
 const config = (up: Parameters<typeof Scenario.endpoints>[0]) => ({ endpoints: Scenario.endpoints(up) })
+
+/** A gateway with the scenario's calls made and stored, for `test`. */
+const withScenario = <A, E>(test: (h: Harness, calls: Scenario.Calls) => Effect.Effect<A, E, Scope.Scope>) =>
+  withGateway(config, (h) =>
+    Effect.scoped(Effect.gen(function*() {
+      const calls = yield* Scenario.makeCalls(h.url)
+      yield* stored(h, calls)
+      return yield* test(h, calls)
+    })), Scenario.upstreamReplies)
 
 const port = (url: string) => Number(new URL(url).port)
 
@@ -123,10 +132,8 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
     const cellOf = (page: Page, traceId: string, cls: string) => page.locator(`tr[data-trace-id="${traceId}"] td.${cls}`).innerText()
 
     it.live("the list shows the calls just made with their summaries, and filters by status, endpoint and model", () =>
-      withGateway(config, (h) =>
-        Effect.scoped(Effect.gen(function*() {
-          const calls = yield* Scenario.makeCalls(h.url)
-          yield* stored(h, calls)
+      withScenario((h, calls) =>
+        Effect.gen(function*() {
           const all = yield* list(h)
           const { page, problems } = yield* open()
           yield* Effect.promise(async () => {
@@ -185,13 +192,11 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
           })
           expect(problems).toEqual([])
           expectPng(join(shots, "list.png"))
-        })), Scenario.upstreamReplies))
+        })))
 
     it.live("new calls appear without a reload (auto-refresh), marked as new", () =>
-      withGateway(config, (h) =>
-        Effect.scoped(Effect.gen(function*() {
-          const calls = yield* Scenario.makeCalls(h.url)
-          yield* stored(h, calls)
+      withScenario((h) =>
+        Effect.gen(function*() {
           const before = yield* list(h)
           const { page, problems } = yield* open()
           yield* Effect.promise(async () => {
@@ -214,13 +219,11 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
             expect(await rows(page).first().getAttribute("data-trace-id")).toBe(await fresh.getAttribute("data-trace-id"))
           })
           expect(problems).toEqual([])
-        })), Scenario.upstreamReplies))
+        })))
 
     it.live("a trace: waterfall rows nested by parent with status colours and the TTFT marker; span details with usage and messages; untrusted text stays text", () =>
-      withGateway(config, (h) =>
-        Effect.scoped(Effect.gen(function*() {
-          const calls = yield* Scenario.makeCalls(h.url)
-          yield* stored(h, calls)
+      withScenario((h) =>
+        Effect.gen(function*() {
           const all = yield* list(h, "&kind=gateway")
           const streamed = all.find((t) => t.endpoint === "support-bot" && t.streamed)!
           const hostile = all.find((t) => t.endpoint === "support-bot" && !t.streamed)!
@@ -275,13 +278,11 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
           })
           expect(problems).toEqual([])
           expectPng(join(shots, "trace.png"))
-        })), Scenario.upstreamReplies))
+        })))
 
     it.live("a replayed copy in the caller's trace: its root's parent is the caller's span, and it links to the gateway trace", () =>
-      withGateway(config, (h) =>
-        Effect.scoped(Effect.gen(function*() {
-          const calls = yield* Scenario.makeCalls(h.url)
-          yield* stored(h, calls)
+      withScenario((h) =>
+        Effect.gen(function*() {
           yield* eventually(Effect.map(h.get(`/api/traces/${Scenario.callerTraceId}`), (r) => r.status === 200))
           const copy = (yield* h.get<TraceBody>(`/api/traces/${Scenario.callerTraceId}`)).body
           const linked = copy.spans.map((s) => s.attributes[Attributes.LinkedGatewayTraceId]).find((v) => typeof v === "string")
@@ -299,13 +300,11 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
             expect(await page.locator("[data-fact=Kind]").innerText()).toBe("gateway")
           })
           expect(problems).toEqual([])
-        })), Scenario.upstreamReplies))
+        })))
 
     it.live("usage: calls, errors and tokens per endpoint and per model, as the API counts them, and the charts", () =>
-      withGateway(config, (h) =>
-        Effect.scoped(Effect.gen(function*() {
-          const calls = yield* Scenario.makeCalls(h.url)
-          yield* stored(h, calls)
+      withScenario((h, calls) =>
+        Effect.gen(function*() {
           const since = new Date(Date.now() - 3_600_000).toISOString()
           const byEndpoint = (yield* h.get<UsageBody>(`/api/usage?groupBy=endpoint&bucket=minute&since=${since}`)).body
           const byModel = (yield* h.get<UsageBody>(`/api/usage?groupBy=model&bucket=minute&since=${since}`)).body
@@ -336,7 +335,7 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
           })
           expect(problems).toEqual([])
           expectPng(join(shots, "usage.png"))
-        })), Scenario.upstreamReplies))
+        })))
 
     it.live("with gateway keys: the page asks for a key, and with it shows the traces (the API's own authentication)", () =>
       withGateway((up) => ({ ...config(up), auth: { keys: [{ key: "gw-viewer-key", username: "alice" }] } }), (h) =>
