@@ -228,3 +228,17 @@ export * as Startup from "./gateway/Startup.js"
  * @since 0.1.0
  */
 export * as UsageInjection from "./gateway/UsageInjection.js"
+
+/**
+ * The trace API: trace summaries with filters and pages, one trace, usage per endpoint/model/caller.
+ *
+ * @since 0.2.0
+ */
+export * as TraceApi from "./gateway/TraceApi.js"
+
+/**
+ * The trace API's query parameters as Schemas, and its error shape.
+ *
+ * @since 0.2.0
+ */
+export * as TraceApiSchema from "./gateway/TraceApiSchema.js"

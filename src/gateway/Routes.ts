@@ -11,7 +11,8 @@
  * - `POST /gateway/openai/v1/chat/completions`, `POST /gateway/openai/v1/responses` (endpoint = body `model`)
  * - `POST /gateway/anthropic/v1/messages` (endpoint = body `model`)
  * - `POST /gateway/gemini/v1beta/models/{endpoint}:generateContent` and `:streamGenerateContent` (`?alt=sse`)
- * - `GET /api/traces?endpoint=<name>&limit=<n>`, `GET /api/traces/{traceId}`: the embedded TraceStore
+ * - `GET /api/traces`, `GET /api/traces/{traceId}`, `GET /api/usage`: the trace API over the embedded TraceStore
+ *   (see `TraceApi`)
  *
  * Every route is guarded first (`Host` must name the gateway, an `Origin` must be allowed, POST bodies must be
  * JSON), and every error answer is a JSON body in the client's API shape.
@@ -30,13 +31,13 @@ import type * as Scope from "effect/Scope"
 import type { IncomingHttpHeaders } from "node:http"
 import * as Attributes from "../tracing/Attributes.js"
 import * as Metrics from "../tracing/Metrics.js"
-import { TraceStore } from "../tracing/TraceStore.js"
 import * as Dialect from "./Dialect.js"
 import * as Gateway from "./Gateway.js"
 import * as MetricsApi from "./MetricsApi.js"
 import * as Relay from "./internal/relay.js"
 import * as RequestTrace from "./internal/requestTrace.js"
 import * as RequestBody from "./internal/requestBody.js"
+import * as TraceApi from "./TraceApi.js"
 import { RequestLog } from "./RequestLog.js"
 import * as Upstream from "./Upstream.js"
 import * as UsageInjection from "./UsageInjection.js"
@@ -213,34 +214,6 @@ const gemini = Effect.flatMap(geminiTarget, ({ method }) => {
     : passthrough(found.dialect, () => Effect.map(geminiTarget, (t) => ({ endpoint: t.endpoint, stream: found.stream })))
 })
 
-const authorised = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const gateway = yield* Gateway.Gateway
-    return Option.isNone(gateway.authenticate(headersOf(request)))
-      ? errorResponse(undefined, 401, "missing or unknown gateway key", "authentication_error")
-      : yield* handler
-  })
-
-const searchTraces = authorised(Effect.gen(function*() {
-  const store = yield* TraceStore
-  const params = yield* HttpServerRequest.ParsedSearchParams
-  const endpoint = typeof params["endpoint"] === "string" ? params["endpoint"] : undefined
-  const limit = typeof params["limit"] === "string" && /^\d+$/.test(params["limit"]) ? Number(params["limit"]) : undefined
-  const traces = yield* store.searchTraces({ endpoint, limit })
-  return HttpServerResponse.unsafeJson({ traces })
-}))
-
-const getTrace = authorised(Effect.gen(function*() {
-  const store = yield* TraceStore
-  const { traceId } = yield* HttpRouter.params
-  const trace = yield* store.getTrace(traceId ?? "")
-  return Option.match(trace, {
-    onNone: () => errorResponse(undefined, 404, `no trace ${JSON.stringify(traceId)}`, "not_found"),
-    onSome: (t) => HttpServerResponse.unsafeJson(t)
-  })
-}))
-
 // The guard ------------------------------------------------------------------------------------------------------
 
 const isJson = (contentType: string | undefined): boolean => {
@@ -289,8 +262,7 @@ export const router = HttpRouter.fromIterable([
     HttpRouter.makeRoute("POST", dialect.route, passthrough(dialect, fromBody))
   ),
   HttpRouter.makeRoute("POST", Dialect.dialects["gemini.generateContent"].route, gemini),
-  HttpRouter.makeRoute("GET", "/api/traces", searchTraces),
-  HttpRouter.makeRoute("GET", "/api/traces/:traceId", getTrace),
+  ...TraceApi.router.routes,
   ...Viewer.router.routes
 ]).pipe(HttpRouter.use(guard))
 

@@ -8,7 +8,7 @@ import { Context, Effect, Layer, Logger, LogLevel, Schema } from "effect"
 import { connect } from "node:net"
 import * as GatewayConfig from "../../src/gateway/GatewayConfig.js"
 import * as Server from "../../src/gateway/Server.js"
-import type { StoredSpan, Trace, TraceSummary } from "../../src/tracing/TraceStore.js"
+import type { StoredSpan, Summary, Trace } from "../../src/tracing/TraceStore.js"
 import * as Upstreams from "./upstreams.js"
 
 export interface Harness {
@@ -59,12 +59,12 @@ export const eventually = (check: Effect.Effect<boolean>) =>
     assert.fail("condition not reached within 5 s")
   })
 
-/** The newest of the gateway's own traces of an endpoint (root span without parent), once it is stored. */
+/** The newest of the gateway's own traces of an endpoint (not a replayed copy), once it is stored. */
 export const traceOf = (h: Harness, endpoint: string) =>
   Effect.gen(function*() {
-    let summary: TraceSummary | undefined
-    yield* eventually(Effect.map(h.get<{ readonly traces: ReadonlyArray<TraceSummary> }>(`/api/traces?endpoint=${endpoint}`), (list) => {
-      summary = list.body.traces.find((t) => t.rootSpan?.parentSpanId === null && t.rootSpan.name === `gateway/${endpoint}`)
+    let summary: Summary | undefined
+    yield* eventually(Effect.map(h.get<{ readonly traces: ReadonlyArray<Summary> }>(`/api/traces?endpoint=${endpoint}`), (list) => {
+      summary = list.body.traces.find((t) => t.kind === "gateway" && t.endpoint === endpoint)
       return summary !== undefined
     }))
     const full = yield* h.get<Trace>(`/api/traces/${summary!.traceId}`)
