@@ -2,16 +2,22 @@
  * `npm run screenshots`: the README's pictures of the web viewer. Starts the real gateway on an ephemeral port of
  * 127.0.0.1 (echo endpoints, one failing upstream), makes the test scenario's calls through the official SDKs,
  * then writes `docs/viewer-list.png`, `docs/viewer-trace.png` and `docs/viewer-usage.png` from a headless
- * Chromium (`command -v chromium`).
+ * Chromium (`command -v chromium`). `--rounds N --every S`: the scenario N times, S seconds apart (default 2, 1),
+ * so that the usage chart has bars over time (e.g. `--rounds 6 --every 60` for six minutes).
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import { Context, Effect, Layer, Logger, LogLevel, Schema } from "effect"
 import { mkdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
 import * as GatewayConfig from "../src/gateway/GatewayConfig.js"
 import * as Server from "../src/gateway/Server.js"
 import * as Upstreams from "../test/support/upstreams.js"
 import * as Scenario from "../test/support/viewer.js"
+
+const { values } = parseArgs({ options: { rounds: { type: "string" }, every: { type: "string" } } })
+const rounds = Math.max(1, Number(values.rounds ?? 2))
+const everySeconds = Math.max(0, Number(values.every ?? 1))
 
 const docs = fileURLToPath(new URL("../docs/", import.meta.url))
 
@@ -31,14 +37,14 @@ const program = Effect.gen(function*() {
   const address = Context.get(context, HttpServer.HttpServer).address
   if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
   const url = `http://${address.hostname}:${address.port}`
-  // Two rounds a little apart, so that the usage chart has more than one bar.
-  yield* Scenario.makeCalls(url)
-  yield* Effect.sleep("1 second")
-  yield* Scenario.makeCalls(url)
+  for (let round = 0; round < rounds; round++) {
+    if (round > 0) yield* Effect.sleep(`${everySeconds} seconds`)
+    yield* Scenario.makeCalls(url)
+  }
   const traces = yield* Effect.promise(async () => {
     for (let i = 0; i < 100; i++) {
       const body = (await fetch(`${url}/api/traces?kind=gateway&limit=100`).then((r) => r.json())) as { readonly traces: ReadonlyArray<Listed> }
-      if (body.traces.length >= 14) return body.traces
+      if (body.traces.length >= 7 * rounds) return body.traces
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     throw new Error("the scenario's traces were not stored within 10 s")
@@ -54,9 +60,10 @@ const program = Effect.gen(function*() {
       await page.locator("tr.trace-row").nth(traces.length - 1).waitFor()
       await page.screenshot({ path: `${docs}viewer-list.png` })
       await page.goto(`${url}/traces/${streamed.traceId}`)
-      await page.locator(".span-row").nth(1).click()
+      // The gateway span (selected first): its inputs and outputs as chat messages.
+      await page.locator(".span-row").nth(1).waitFor()
       await page.screenshot({ path: `${docs}viewer-trace.png`, fullPage: true, clip: { x: 0, y: 0, width: 1360, height: 1100 } })
-      await page.goto(`${url}/usage?range=15m`)
+      await page.goto(`${url}/usage?range=${rounds * everySeconds > 600 ? "1h" : "15m"}`)
       await page.locator("svg[data-chart=calls]").waitFor()
       await page.screenshot({ path: `${docs}viewer-usage.png`, fullPage: true })
     } finally {

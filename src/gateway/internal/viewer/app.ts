@@ -203,7 +203,7 @@ export const app = String.raw`
           t.kind === "replay" ? h("span", { class: "tag" }, "replay") : null,
           t.streamed ? h("span", { class: "tag" }, "stream") : null]),
         h("td", { class: "status" }, [badge(t.status), t.statusCode ? h("span", { class: "code" }, String(t.statusCode)) : null,
-          t.errorType ? h("span", { class: "error-type" }, String(t.errorType)) : null]),
+          t.errorType && String(t.errorType) !== String(t.statusCode) ? h("span", { class: "error-type" }, String(t.errorType)) : null]),
         h("td", { class: "model", title: providers }, models || "–"),
         h("td", { class: "num duration" }, L.formatMs(t.durationMs)),
         h("td", { class: "num ttft" }, t.ttftMs === null || t.ttftMs === undefined ? "–" : L.formatMs(t.ttftMs)),
@@ -434,8 +434,10 @@ export const app = String.raw`
       out
     ]);
     function load() {
-      var since = new Date(Date.now() - (ranges[state.range] || ranges["1h"])).toISOString();
-      api("api/usage" + L.query({ since: since, groupBy: state.groupBy, bucket: state.bucket })).then(function (u) { renderUsage(out, u, state); }, function (e) { failed(e, out); });
+      var now = Date.now();
+      var since = now - (ranges[state.range] || ranges["1h"]);
+      var shown = { groupBy: state.groupBy, bucket: state.bucket, from: since, to: now };
+      api("api/usage" + L.query({ since: new Date(since).toISOString(), groupBy: state.groupBy, bucket: state.bucket })).then(function (u) { renderUsage(out, u, shown); }, function (e) { failed(e, out); });
     }
     load();
   }
@@ -461,15 +463,17 @@ export const app = String.raw`
           ]);
         }))
       ]),
-      chartFigure("Tokens per " + state.bucket, series, state.bucket, function (p) { return L.tokenTotal(p.tokens); }, colour, "tokens"),
-      chartFigure("Calls per " + state.bucket, series, state.bucket, function (p) { return typeof p.calls === "number" ? p.calls : 0; }, colour, "calls")
+      chartFigure("Tokens per " + state.bucket, series, state, function (p) { return L.tokenTotal(p.tokens); }, colour, "tokens"),
+      chartFigure("Calls per " + state.bucket, series, state, function (p) { return typeof p.calls === "number" ? p.calls : 0; }, colour, "calls")
     ]);
     // Colours are data-driven: set through the CSSOM (allowed by the page's CSP), not inline style attributes.
-    Array.prototype.forEach.call(out.querySelectorAll(".swatch"), function (e) { e.style.background = e.getAttribute("data-colour"); });
+    Array.prototype.forEach.call(out.querySelectorAll(".swatch[data-colour]"), function (e) { e.style.background = e.getAttribute("data-colour"); });
   }
 
-  function chartFigure(title, series, bucket, valueOf, colour, name) {
-    var box = { width: 720, height: 180 };
+  function chartFigure(title, series, state, valueOf, colour, name) {
+    var bucket = state.bucket;
+    // The whole range asked for is the time axis; a minute per bar over 7 days keeps the newest 1500.
+    var box = { width: 720, height: 180, from: state.from, to: state.to, maxBuckets: 1500 };
     var c = L.chart(series, bucket, valueOf, box);
     var svg = s("svg", { viewBox: "0 0 " + box.width + " " + box.height, class: "chart", role: "img", "aria-label": title, "data-chart": name });
     var p = c.plot;
@@ -480,6 +484,7 @@ export const app = String.raw`
     if (c.buckets.length > 0) {
       var fmt = function (t) { var d = new Date(t); return (bucket === "hour" ? (d.getMonth() + 1) + "/" + d.getDate() + " " : "") + String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0"); };
       svg.appendChild(s("text", { x: p.x, y: box.height - 6, class: "axis-label" }, fmt(c.buckets[0])));
+      if (c.buckets.length > 2) svg.appendChild(s("text", { x: p.x + p.width / 2, y: box.height - 6, class: "axis-label", "text-anchor": "middle" }, fmt(c.buckets[Math.floor(c.buckets.length / 2)])));
       if (c.buckets.length > 1) svg.appendChild(s("text", { x: p.x + p.width, y: box.height - 6, class: "axis-label", "text-anchor": "end" }, fmt(c.buckets[c.buckets.length - 1])));
     }
     c.bars.forEach(function (b) {

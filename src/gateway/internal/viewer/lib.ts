@@ -299,8 +299,8 @@ var ViewerLib = (function () {
 
   /**
    * Stacked bars per time bucket, one colour per key, for value(point). Buckets between the first and last one
-   * are filled in (at most maxBuckets, the newest kept), so gaps show as gaps. Coordinates are in a
-   * width x height box with the given padding.
+   * (or box.from and box.to, epoch ms, when given: the whole range asked for) are filled in, at most maxBuckets
+   * (the newest kept), so gaps show as gaps. Coordinates are in a width x height box with the given padding.
    */
   function chart(series, bucket, value, box) {
     var points = Array.isArray(series) ? series.filter(function (p) { return isObject(p) && !isNaN(new Date(p.time).getTime()); }) : [];
@@ -309,8 +309,11 @@ var ViewerLib = (function () {
     keys.sort();
     var step = stepMs[bucket] || stepMs.minute;
     var times = points.map(function (p) { return Math.floor(new Date(p.time).getTime() / step) * step; });
-    if (times.length === 0) return { keys: keys, buckets: [], bars: [], max: 0, plot: plotBox(box) };
-    var first = Math.min.apply(null, times), last = Math.max.apply(null, times);
+    if (times.length === 0) return { keys: keys, buckets: [], bars: [], max: 0, plot: plotBox(box), totals: [] };
+    // A reduce, not Math.min.apply: a long series would overflow the argument list.
+    var first = times.reduce(function (a, b) { return Math.min(a, b); }), last = times.reduce(function (a, b) { return Math.max(a, b); });
+    if (typeof box.from === "number" && isFinite(box.from)) first = Math.min(first, Math.floor(box.from / step) * step);
+    if (typeof box.to === "number" && isFinite(box.to)) last = Math.max(last, Math.floor(box.to / step) * step);
     var maxBuckets = box.maxBuckets || 120;
     if ((last - first) / step + 1 > maxBuckets) first = last - (maxBuckets - 1) * step;
     var buckets = [];
@@ -323,7 +326,7 @@ var ViewerLib = (function () {
       sums[id] = (sums[id] || 0) + Math.max(0, value(p));
     });
     var totals = buckets.map(function (t) { return keys.reduce(function (s, k) { return s + (sums[t + "|" + k] || 0); }, 0); });
-    var max = Math.max.apply(null, totals.concat([0]));
+    var max = totals.reduce(function (a, b) { return Math.max(a, b); }, 0);
     var plot = plotBox(box);
     var slot = plot.width / buckets.length;
     var barWidth = Math.max(1, Math.min(40, slot * 0.8));

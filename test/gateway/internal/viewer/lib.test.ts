@@ -53,7 +53,7 @@ interface Lib {
     series: unknown,
     bucket: string,
     value: (p: { readonly calls: number }) => number,
-    box: { readonly width: number; readonly height: number; readonly maxBuckets?: number }
+    box: { readonly width: number; readonly height: number; readonly maxBuckets?: number; readonly from?: number; readonly to?: number }
   ) => { readonly keys: ReadonlyArray<string>; readonly buckets: ReadonlyArray<number>; readonly bars: ReadonlyArray<Bar>; readonly max: number; readonly totals: ReadonlyArray<number> }
 }
 
@@ -199,6 +199,15 @@ describe("viewer lib: usage and URLs", () => {
     // Stacked: the second bar sits on the first; together they span the plot's height (100 - 10 top - 24 bottom).
     expect(first[1]!.y + first[1]!.height).toBeCloseTo(first[0]!.y, 9)
     expect(first[0]!.height + first[1]!.height).toBeCloseTo(66, 9)
+  })
+
+  it("spans the whole range asked for (from, to), not only the buckets with data", () => {
+    const t0 = Date.UTC(2026, 11, 2, 21, 0)
+    const c = plain(L.chart([{ time: new Date(t0 + 120_000).toISOString(), key: "k", calls: 4 }], "minute", (p) => p.calls, {
+      width: 400, height: 100, from: t0 + 10_000, to: t0 + 5 * 60_000 + 1
+    }))
+    expect(c.buckets).toEqual([0, 1, 2, 3, 4, 5].map((i) => t0 + i * 60_000))
+    expect(c.totals).toEqual([0, 0, 4, 0, 0, 0])
   })
 
   it("keeps the newest buckets when the range has more than maxBuckets", () => {
