@@ -13,6 +13,7 @@
  * - `POST /gateway/gemini/v1beta/models/{endpoint}:generateContent` and `:streamGenerateContent` (`?alt=sse`)
  * - `GET /api/traces`, `GET /api/traces/{traceId}`, `GET /api/usage`: the trace API over the embedded TraceStore
  *   (see `TraceApi`)
+ * - `GET /`, `/traces/{traceId}`, `/usage`: the web viewer over that API (see `Viewer`)
  *
  * Every route is guarded first (`Host` must name the gateway, an `Origin` must be allowed, POST bodies must be
  * JSON), and every error answer is a JSON body in the client's API shape.

@@ -45,7 +45,8 @@ const stored = (h: Harness, calls: Scenario.Calls) =>
     Object.entries(calls.byEndpoint).every(([endpoint, n]) => traces.filter((t) => t.endpoint === endpoint).length === n) &&
     traces.filter((t) => t.status === "error").length >= calls.failed))
 
-const config = (up: Parameters<typeof Scenario.endpoints>[0]) => ({ endpoints: Scenario.endpoints(up) })
+// A few chunk events per streamed span, so that the span details show events.
+const config = (up: Parameters<typeof Scenario.endpoints>[0]) => ({ endpoints: Scenario.endpoints(up), tracing: { maxChunkEvents: 3 } })
 
 /** A gateway with the scenario's calls made and stored, for `test`. */
 const withScenario = <A, E>(test: (h: Harness, calls: Scenario.Calls) => Effect.Effect<A, E, Scope.Scope>) =>
@@ -259,6 +260,10 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
             await row(provider).click()
             const details = page.locator("section.details")
             expect(await details.locator("h2").innerText()).toContain(provider.name)
+            const chunks = provider.events.filter((e) => e.name.startsWith("mlflow.chunk.item."))
+            expect(chunks.length).toBe(3)
+            expect(await details.locator(".events > ol > li").count()).toBe(provider.events.length)
+            expect(await details.locator(".events .event-name").first().innerText()).toBe(provider.events[0]!.name)
             const usage = await details.locator(".usage-table").innerText()
             expect(usage).toContain(String(provider.attributes[Attributes.GenAiUsageInputTokens]))
             expect(usage).toContain(String(provider.attributes[Attributes.GenAiUsageOutputTokens]))
