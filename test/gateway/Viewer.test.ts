@@ -229,6 +229,39 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
           expect(problems).toEqual([])
         })))
 
+    it.live("from an empty list, a burst larger than a page arrives by refresh, and the older traces load by cursor", () =>
+      withGateway(config, (h) =>
+        Effect.scoped(Effect.gen(function*() {
+          const { page, problems } = yield* open()
+          yield* Effect.promise(async () => {
+            await page.goto(`${h.url}/`)
+            await page.locator("tr.empty").waitFor()
+            // Paused while the burst is stored, so that the next refresh sees all of it at once.
+            await page.uncheck("input[name=auto]")
+          })
+          const burst = 57
+          yield* Effect.forEach(Array.from({ length: burst }, (_, i) => i), (i) =>
+            Effect.promise(() =>
+              fetch(`${h.url}/gateway/openai/v1/chat/completions`, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({ model: "summarizer", messages: [{ role: "user", content: `call number ${i}` }] })
+              }).then((r) => r.text())
+            ), { concurrency: 8 })
+          yield* eventually(Effect.map(list(h, "&endpoint=summarizer"), (t) => t.length === burst))
+          yield* Effect.promise(async () => {
+            // The first page (50) arrives by refresh, with the way to the rest (no gap between them).
+            await page.check("input[name=auto]")
+            await until("a page by refresh", async () => (await rows(page).count()) === 50 && await page.locator("button.more").isVisible())
+            await page.click("button.more")
+            await until("every trace after Load older", async () => (await rows(page).count()) === burst)
+            const ids = await rows(page).evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-trace-id")))
+            expect(new Set(ids).size).toBe(burst)
+            expect(await page.locator("button.more").isVisible()).toBe(false)
+          })
+          expect(problems).toEqual([])
+        })), Scenario.upstreamReplies))
+
     it.live("a trace: waterfall rows nested by parent with status colours and the TTFT marker; span details with usage and messages; untrusted text stays text", () =>
       withScenario((h) =>
         Effect.gen(function*() {

@@ -146,6 +146,7 @@ export const app = String.raw`
       var q = L.query(filters);
       history.replaceState(null, "", location.pathname + q);
       rows = []; known = {}; cursor = null; fresh = {};
+      generation++;
       load(false);
     }
 
@@ -153,14 +154,21 @@ export const app = String.raw`
       return "api/traces" + L.query(Object.assign({ endpoint: filters.endpoint, status: filters.status, model: filters.model, kind: filters.kind }, extra));
     }
 
-    var generation = 0;
-    /** The first page; on refresh, new traces are merged in on top and the rows already shown are updated. */
+    var generation = 0; // bumped when the filters change: answers to older queries are dropped
+    /**
+     * The first page; on refresh, new traces are merged in on top and the rows already shown are updated. When a
+     * refreshed page shares no trace with the list, more arrived than a page holds: the list restarts from it
+     * (its cursor reaches the rest), rather than leave a gap no cursor would fill.
+     */
     function load(refresh) {
-      var mine = ++generation;
+      var mine = generation;
       return api(apiQuery({ limit: 50 })).then(function (page) {
         if (mine !== generation) return;
         var traces = page && Array.isArray(page.traces) ? page.traces : [];
-        if (!refresh) cursor = page.nextCursor || null;
+        var overlaps = traces.some(function (t) { return t && known[t.traceId]; });
+        var restart = refresh && !overlaps && traces.length > 0;
+        if (restart) { rows = []; known = {}; }
+        if (!refresh || restart) cursor = page.nextCursor || null;
         traces.forEach(function (t) {
           if (!t || typeof t.traceId !== "string") return;
           if (!known[t.traceId]) { rows.push(t); if (refresh) fresh[t.traceId] = true; }
