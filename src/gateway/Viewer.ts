@@ -14,13 +14,15 @@
  * response carries a strict Content-Security-Policy (scripts and styles from this origin only, no inline script,
  * no framing) and `nosniff`.
  *
- * The gateway serves it (`Routes.router` includes these routes, behind the same Host/Origin guard as the API);
- * to serve it from your own server, concat `Viewer.router` with `Routes.router` (links are relative, so both may
- * be mounted under one prefix ending in `/`).
+ * The gateway serves it: `Routes.router` includes these routes, behind the same Host/Origin guard as the API. To
+ * serve the viewer without the passthrough routes, concat `Viewer.router` with `TraceApi.router` in your own
+ * server. Links are relative, so both may be mounted under one prefix (open the viewer at `<prefix>/`, with the
+ * trailing slash).
  *
  * @since 0.2.0
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import { app } from "./internal/viewer/app.js"
@@ -54,6 +56,22 @@ const respond = (body: string, contentType: string) =>
 const page = (p: Pages.Page) => respond(Pages.html(p), "text/html; charset=utf-8")
 
 /**
+ * The list, at the viewer's root. Mounted under a prefix, `<prefix>` without its slash would resolve the page's
+ * relative links against the parent path: it redirects to `<prefix>/`. The location is relative (`./<last
+ * segment>/`), so no request path can make it point at another host.
+ */
+const root = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+  const query = request.originalUrl.indexOf("?")
+  const path = query === -1 ? request.originalUrl : request.originalUrl.slice(0, query)
+  if (path.endsWith("/")) return page(Pages.pages.list)
+  const last = path.slice(path.lastIndexOf("/") + 1)
+  return Effect.succeed(HttpServerResponse.empty({
+    status: 308,
+    headers: { ...securityHeaders, location: `./${last}/${query === -1 ? "" : request.originalUrl.slice(query)}` }
+  }))
+})
+
+/**
  * The viewer's routes: `GET /`, `/traces/:traceId`, `/usage`, `/viewer/app.js`, `/viewer/style.css`. It needs
  * nothing from the context; the pages need the trace API beside them (`Routes.router`).
  *
@@ -61,7 +79,7 @@ const page = (p: Pages.Page) => respond(Pages.html(p), "text/html; charset=utf-8
  * @category routers
  */
 export const router: HttpRouter.HttpRouter = HttpRouter.empty.pipe(
-  HttpRouter.get("/", page(Pages.pages.list)),
+  HttpRouter.get("/", root),
   HttpRouter.get("/traces/:traceId", page(Pages.pages.trace)),
   HttpRouter.get("/usage", page(Pages.pages.usage)),
   HttpRouter.get(`/${Pages.assetPaths.script}`, respond(`${lib}\n${app}`, "text/javascript; charset=utf-8")),

@@ -3,8 +3,13 @@
  * gateway and its real trace API: calls through the official SDKs, then the pages as a user sees them. Where no
  * Chromium exists, the browser suite is not registered and says so; the HTTP checks run everywhere.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, type Scope } from "effect"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { afterAll, assert, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Layer, type Scope } from "effect"
+import { createServer } from "node:http"
 import { mkdtempSync, readFileSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -92,6 +97,40 @@ describe("Viewer: routes", () => {
         expect(missing.status).toBe(404)
         expect(missing.headers.get("content-type")).toContain("application/json")
       }), Scenario.upstreamReplies))
+})
+
+describe("Viewer: mounted in your own server", () => {
+  it.live("under a prefix, beside your routes: the prefix redirects to its slash form, and the page's relative links resolve there", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const mine = HttpRouter.empty.pipe(
+        HttpRouter.get("/hello", HttpServerResponse.text("mine")),
+        HttpRouter.mount("/llm", Viewer.router)
+      )
+      const context = yield* Layer.build(HttpServer.serve(mine).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))))
+      const address = Context.get(context, HttpServer.HttpServer).address
+      assert(address._tag === "TcpAddress")
+      const base = `http://127.0.0.1:${address.port}`
+      const get = (path: string) => Effect.promise(() => fetch(base + path, { redirect: "manual" }))
+      expect(yield* Effect.promise(() => fetch(`${base}/hello`).then((r) => r.text()))).toBe("mine")
+      const bare = yield* get("/llm?status=error")
+      expect(bare.status).toBe(308)
+      expect(bare.headers.get("location")).toBe("./llm/?status=error")
+      const page = yield* get("/llm/")
+      expect(page.status).toBe(200)
+      const html = yield* Effect.promise(() => page.text())
+      const links = [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]!).filter((l) => !l.startsWith("data:"))
+      expect(links.length).toBeGreaterThanOrEqual(4)
+      for (const link of links.filter((l) => !l.includes("api/"))) {
+        const resolved = new URL(link, `${base}/llm/`)
+        expect(resolved.pathname.startsWith("/llm/"), link).toBe(true)
+        expect((yield* get(resolved.pathname)).status, link).toBe(200)
+      }
+      // A trace page is one level down: its links climb back to the prefix.
+      const trace = yield* Effect.promise(() => fetch(`${base}/llm/traces/abc`).then((r) => r.text()))
+      const up = [...trace.matchAll(/(?:href|src)="(\.\.\/[^"]*)"/g)].map((m) => m[1]!)
+      expect(up.length).toBeGreaterThanOrEqual(4)
+      for (const link of up) expect(new URL(link, `${base}/llm/traces/abc`).pathname.startsWith("/llm/"), link).toBe(true)
+    })))
 })
 
 // The browser ------------------------------------------------------------------------------------------------
