@@ -20,7 +20,10 @@ export interface Harness {
   readonly get: <A>(path: string) => Effect.Effect<{ readonly status: number; readonly body: A }>
 }
 
-/** Runs `test` against a gateway configured by `configure` (`server.port` 0 unless given), torn down after. */
+/**
+ * Runs `test` against a gateway configured by `configure` (`server.port` 0 and `tracing.store.path` `":memory:"`
+ * unless given), torn down after.
+ */
 export const withGateway = <A, E>(
   configure: (up: Upstreams.Upstream) => Record<string, unknown>,
   test: (harness: Harness) => Effect.Effect<A, E>,
@@ -28,8 +31,16 @@ export const withGateway = <A, E>(
 ) =>
   Effect.scoped(Effect.gen(function*() {
     const upstream = yield* Upstreams.start(replies)
-    const { server, ...rest } = configure(upstream) as { readonly server?: object }
-    const config = Schema.decodeUnknownSync(GatewayConfig.Config)({ ...rest, server: { port: 0, ...server } })
+    const { server, tracing, ...rest } = configure(upstream) as {
+      readonly server?: object
+      readonly tracing?: { readonly store?: object }
+    }
+    // In memory unless the test names a store file.
+    const config = Schema.decodeUnknownSync(GatewayConfig.Config)({
+      ...rest,
+      server: { port: 0, ...server },
+      tracing: { ...tracing, store: { path: ":memory:", ...tracing?.store } }
+    })
     const context = yield* Layer.build(Server.layer(config))
     const address = Context.get(context, HttpServer.HttpServer).address
     assert(address._tag === "TcpAddress")

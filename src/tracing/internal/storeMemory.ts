@@ -35,21 +35,6 @@ const summaryOf = (entry: Entry): TraceStore.Summary => {
   return entry.summary
 }
 
-/**
- * The spans of one trace, at most `maxSpansPerTrace`: a span over the bound is counted as dropped, except a
- * root (no parent), which takes the place of the most recently stored span so that a full trace keeps its root.
- *
- * @internal
- */
-export const addBounded = (spans: Array<TraceStore.StoredSpan>, span: TraceStore.StoredSpan, max: number): boolean => {
-  if (spans.length < max) {
-    spans.push(span)
-    return true
-  }
-  if (span.parentSpanId === null) spans[spans.length - 1] = span
-  return false
-}
-
 /** @internal */
 export const make = (options?: TraceStore.Options): TraceStore.TraceStore["Type"] => {
   const maxTraces = bound(options?.maxTraces, 1000)
@@ -80,7 +65,7 @@ export const make = (options?: TraceStore.Options): TraceStore.TraceStore["Type"
     if (start < entry.start) entry.start = start
     const endpoint = span.attributes[Attributes.EndpointName]
     if (typeof endpoint === "string") entry.endpoints.add(endpoint)
-    if (!addBounded(entry.spans, span, maxSpansPerTrace)) entry.dropped++
+    if (!StoreSpan.addBounded(entry.spans, span, maxSpansPerTrace)) entry.dropped++
   }
 
   const spanProcessor: SpanProcessor = {

@@ -6,6 +6,7 @@
 import type { Attributes as OtelAttributes, HrTime } from "@opentelemetry/api"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import * as Attributes from "../Attributes.js"
+import type * as TraceStore from "../TraceStore.js"
 import type { AttributeValue, StoredSpan } from "../TraceStore.js"
 
 // Conversion from the OTel SDK's ReadableSpan ------------------------------------------------------------------
@@ -108,3 +109,19 @@ export const rootOf = (spans: ReadonlyArray<StoredSpan>): StoredSpan | null => {
 
 /** Metadata key holding how many spans of a full trace were dropped (present only when some were). @internal */
 export const DroppedSpansKey = "llm_trace.dropped_spans"
+
+/**
+ * The spans of one trace, at most `maxSpansPerTrace`: a span over the bound is counted as dropped, except a
+ * root (no parent), which takes the place of the most recently stored span so that a full trace keeps its root.
+ *
+ * @internal
+ */
+export const addBounded = (spans: Array<TraceStore.StoredSpan>, span: TraceStore.StoredSpan, max: number): boolean => {
+  if (spans.length < max) {
+    spans.push(span)
+    return true
+  }
+  if (span.parentSpanId === null) spans[spans.length - 1] = span
+  return false
+}
+

@@ -6,7 +6,7 @@
  * @internal
  */
 import * as Attributes from "../Attributes.js"
-import type { ListQuery, StoredSpan, Summary, Tokens, UsageGroup, UsagePoint, UsageQuery } from "../TraceStore.js"
+import type { ListQuery, StoredSpan, Summary, Tokens, Usage, UsageGroup, UsageQuery } from "../TraceStore.js"
 
 /** @internal */
 export const emptyTokens: Tokens = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, reasoning: 0 }
@@ -53,7 +53,8 @@ const pushOnce = (into: Array<string>, value: string | undefined): void => {
 }
 
 /** Nanoseconds (decimal string) to whole microseconds: the sort key, exact in a JS number until year 2255. */
-const toMicros = (nanos: string): number => Number(BigInt(nanos) / 1000n)
+/** @internal */
+export const toMicros = (nanos: string): number => Number(BigInt(nanos) / 1000n)
 
 /**
  * The summary of a trace, from its metadata and its spans (any order). A trace with no span has a zero start.
@@ -156,7 +157,8 @@ export const after = (key: Key, cursor: Key | undefined): boolean =>
 
 // Usage --------------------------------------------------------------------------------------------------------
 
-const bucketMs = { minute: 60_000, hour: 3_600_000 } as const
+/** Bucket widths in milliseconds. @internal */
+export const bucketMs = { minute: 60_000, hour: 3_600_000 } as const
 
 /** The bucket start (epoch ms) of a start time in ms. @internal */
 export const bucketOf = (startMs: number, bucket: UsageQuery["bucket"]): number =>
@@ -177,50 +179,60 @@ export const groupKeys = (summary: Summary, groupBy: UsageQuery["groupBy"]): Rea
 /** The key of traces with no endpoint, caller or model (e.g. a request refused before its endpoint was known). @internal */
 export const noKey = "(none)"
 
-interface Tally {
+/** Calls, errors and tokens of one group in one bucket. @internal */
+export interface Tally {
+  readonly time: number
+  readonly key: string
   calls: number
   errors: number
   tokens: { -readonly [K in keyof Tokens]: number }
 }
 
-const addTo = (tally: Tally, summary: Summary): void => {
-  tally.calls++
-  if (summary.status === "error") tally.errors++
-  for (const [field] of tokenKeys) tally.tokens[field] += summary.tokens[field]
-}
-
-const newTally = (): Tally => ({ calls: 0, errors: 0, tokens: { ...emptyTokens } })
+const byKey = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
 
 /**
- * Usage over gateway traces (replayed copies would count calls twice): per group, and per group and bucket
- * (buckets oldest first, then by key). The groups are sorted by calls, most first.
+ * The usage answer from per-(bucket, group) tallies: groups summed over buckets (most calls first, then by key),
+ * and the series (oldest first, then by key). Shared by both backends.
  *
  * @internal
  */
-export const usage = (
-  summaries: Iterable<Summary>,
-  query: UsageQuery
-): { readonly groups: ReadonlyArray<UsageGroup>; readonly series: ReadonlyArray<UsagePoint> } => {
-  const groups = new Map<string, Tally>()
-  const series = new Map<string, { time: number; key: string; tally: Tally }>()
+export const usageOf = (tallies: Iterable<Tally>): Usage => {
+  const groups = new Map<string, { readonly key: string; calls: number; errors: number; tokens: Tally["tokens"] }>()
+  const series: Array<Tally> = []
+  for (const tally of tallies) {
+    series.push(tally)
+    const group = groups.get(tally.key) ?? { key: tally.key, calls: 0, errors: 0, tokens: { ...emptyTokens } }
+    groups.set(tally.key, group)
+    group.calls += tally.calls
+    group.errors += tally.errors
+    for (const [field] of tokenKeys) group.tokens[field] += tally.tokens[field]
+  }
+  return {
+    groups: Array.from<UsageGroup>(groups.values()).sort((a, b) => b.calls - a.calls || byKey(a.key, b.key)),
+    series: series
+      .sort((a, b) => a.time - b.time || byKey(a.key, b.key))
+      .map((t) => ({ time: new Date(t.time).toISOString(), key: t.key, calls: t.calls, errors: t.errors, tokens: t.tokens }))
+  }
+}
+
+/**
+ * Usage over gateway summaries (replayed copies would count calls twice) started within the query's window.
+ *
+ * @internal
+ */
+export const usage = (summaries: Iterable<Summary>, query: UsageQuery): Usage => {
+  const tallies = new Map<string, Tally>()
   for (const summary of summaries) {
     if (summary.kind !== "gateway" || !matches(summary, { since: query.since, until: query.until, limit: 1 })) continue
     const time = bucketOf(toMicros(summary.startTimeUnixNano) / 1000, query.bucket)
     for (const key of groupKeys(summary, query.groupBy)) {
-      const group = groups.get(key) ?? newTally()
-      groups.set(key, group)
-      addTo(group, summary)
       const id = `${time}\u0000${key}`
-      const point = series.get(id) ?? { time, key, tally: newTally() }
-      series.set(id, point)
-      addTo(point.tally, summary)
+      const tally = tallies.get(id) ?? { time, key, calls: 0, errors: 0, tokens: { ...emptyTokens } }
+      tallies.set(id, tally)
+      tally.calls++
+      if (summary.status === "error") tally.errors++
+      for (const [field] of tokenKeys) tally.tokens[field] += summary.tokens[field]
     }
   }
-  return {
-    groups: [...groups].map(([key, t]) => ({ key, calls: t.calls, errors: t.errors, tokens: t.tokens }))
-      .sort((a, b) => b.calls - a.calls || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
-    series: [...series.values()]
-      .sort((a, b) => a.time - b.time || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map(({ key, tally, time }) => ({ time: new Date(time).toISOString(), key, calls: tally.calls, errors: tally.errors, tokens: tally.tokens }))
-  }
+  return usageOf(tallies.values())
 }
