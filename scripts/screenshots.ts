@@ -7,7 +7,9 @@
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import { Context, Effect, Layer, Logger, LogLevel, Schema } from "effect"
-import { mkdirSync } from "node:fs"
+import { mkdirSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as GatewayConfig from "../src/gateway/GatewayConfig.js"
@@ -32,7 +34,9 @@ const program = Effect.gen(function*() {
   const executablePath = Scenario.chromiumPath
   if (executablePath === undefined) return yield* Effect.dieMessage("chromium not found (command -v chromium)")
   const upstream = yield* Upstreams.start(Scenario.upstreamReplies)
-  const config = Schema.decodeUnknownSync(GatewayConfig.Config)({ endpoints: Scenario.endpoints(upstream), server: { port: 0 } })
+  // The product's store, a SQLite file, in a temp dir (never the working directory's default store).
+  const store = join(mkdtempSync(join(tmpdir(), "viewer-shots-")), "traces.db")
+  const config = Schema.decodeUnknownSync(GatewayConfig.Config)({ endpoints: Scenario.endpoints(upstream), server: { port: 0 }, tracing: { store: { path: store } } })
   const context = yield* Layer.build(Server.layer(config))
   const address = Context.get(context, HttpServer.HttpServer).address
   if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")

@@ -10,7 +10,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { afterAll, assert, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { createServer } from "node:http"
-import { mkdtempSync, readFileSync, statSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Browser, Page } from "playwright-core"
@@ -50,8 +50,17 @@ const stored = (h: Harness, calls: Scenario.Calls) =>
     Object.entries(calls.byEndpoint).every(([endpoint, n]) => traces.filter((t) => t.endpoint === endpoint).length === n) &&
     traces.filter((t) => t.status === "error").length >= calls.failed))
 
-// A few chunk events per streamed span, so that the span details show events.
-const config = (up: Parameters<typeof Scenario.endpoints>[0]) => ({ endpoints: Scenario.endpoints(up), tracing: { maxChunkEvents: 3 } })
+// The product's store (a SQLite file, here in a fresh temp dir); a few chunk events per streamed span, so that the
+// span details show events.
+const storeDirs: Array<string> = []
+const config = (up: Parameters<typeof Scenario.endpoints>[0]) => {
+  const dir = mkdtempSync(join(tmpdir(), "viewer-store-"))
+  storeDirs.push(dir)
+  return { endpoints: Scenario.endpoints(up), tracing: { maxChunkEvents: 3, store: { path: join(dir, "traces.db") } } }
+}
+afterAll(() => {
+  for (const dir of storeDirs) rmSync(dir, { recursive: true, force: true })
+})
 
 /** A gateway with the scenario's calls made and stored, for `test`. */
 const withScenario = <A, E>(test: (h: Harness, calls: Scenario.Calls) => Effect.Effect<A, E, Scope.Scope>) =>
@@ -160,6 +169,7 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
     })
     afterAll(async () => {
       await browser?.close()
+      rmSync(shots, { recursive: true, force: true })
     })
 
     /** A page that fails the test on any script error or console error (a CSP violation is one). */
