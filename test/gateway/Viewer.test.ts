@@ -322,7 +322,8 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
           const { page, problems } = yield* open()
           yield* Effect.promise(async () => {
             await page.goto(`${h.url}/`)
-            await page.click(`tr[data-trace-id="${streamed.traceId}"] td.time a`)
+            // Anywhere on the row opens the trace.
+            await page.click(`tr[data-trace-id="${streamed.traceId}"] td.model`)
             await page.waitForURL(`**/traces/${streamed.traceId}`)
             await page.locator(".span-row").first().waitFor()
             const spanRows = page.locator(".span-row")

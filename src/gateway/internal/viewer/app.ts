@@ -205,7 +205,9 @@ export const app = String.raw`
       var tokens = t.tokens || {};
       var models = (t.models || []).join(", ");
       var providers = (t.providers || []).join(", ");
-      return h("tr", { class: "trace-row" + (fresh[t.traceId] ? " fresh" : ""), "data-trace-id": t.traceId, "data-status": t.status, "data-kind": t.kind }, [
+      // The whole row opens the trace (the time cell is the link, for keyboards and new tabs).
+      var open = function (ev) { if (!ev.target.closest("a") && !(window.getSelection() || "").toString()) location.href = traceHref(t.traceId); };
+      return h("tr", { class: "trace-row" + (fresh[t.traceId] ? " fresh" : ""), "data-trace-id": t.traceId, "data-status": t.status, "data-kind": t.kind, onclick: open }, [
         h("td", { class: "time" }, h("a", { href: traceHref(t.traceId) }, L.formatTime(t.startTime))),
         h("td", { class: "endpoint" }, [t.endpoint === null || t.endpoint === undefined ? h("span", { class: "muted" }, "–") : String(t.endpoint),
           t.kind === "replay" ? h("span", { class: "tag" }, "replay") : null,

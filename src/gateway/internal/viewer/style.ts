@@ -38,6 +38,8 @@ table { border-collapse: collapse; }
 table.traces, table.usage-groups { width: 100%; }
 table.traces th, table.traces td, table.usage-groups th, table.usage-groups td { padding: 0.35em 0.6em; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
 table.traces th, table.usage-groups th { font-size: 12px; color: var(--muted); font-weight: 500; }
+table.traces tr.trace-row { cursor: pointer; }
+table.traces tr.trace-row:hover { background: var(--panel); }
 table.traces tr.fresh { background: var(--fresh); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.model { max-width: 18em; overflow: hidden; text-overflow: ellipsis; }
