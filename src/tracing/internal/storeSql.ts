@@ -105,7 +105,9 @@ const open = (path: string) =>
     const file = resolve(path)
     yield* Effect.try({ try: () => mkdirSync(dirname(file), { recursive: true }), catch: (e) => openError(path, e) })
     const sql = yield* LibsqlClient.make({ url: pathToFileURL(file).href, intMode: "number" }).pipe(
-      Effect.provide(Reactivity.layer)
+      Effect.provide(Reactivity.layer),
+      // The client opens the file synchronously and throws (a defect) when it cannot.
+      Effect.catchAllDefect((defect) => Effect.fail(openError(path, defect)))
     )
     const setup = Effect.gen(function*() {
       // Reads the header: a file that is not a database fails here. Both settings persist in the file.
@@ -163,6 +165,15 @@ const summaryRow = (summary: TraceStore.Summary, dropped: number, bytes: number)
   bytes,
   metadata: JSON.stringify(summary.metadata),
   summary: JSON.stringify(summary)
+})
+
+/**
+ * Lets the event loop serve sockets between two batches: the SQLite calls are synchronous, and their promises
+ * resolve as microtasks, which would otherwise run back to back ahead of any I/O.
+ */
+const yieldToIo = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
 })
 
 // The store ------------------------------------------------------------------------------------------------------
@@ -326,11 +337,10 @@ const build = (options: Options) =>
           })
         )
         done += batch.length
-        // Let requests run between batches: the SQLite calls are synchronous.
-        yield* Effect.yieldNow()
+        yield* yieldToIo
       }
       for (let step = 0; step < 20 && (yield* retain.pipe(Effect.catchAll(() => Effect.succeed(false)))); step++) {
-        yield* Effect.yieldNow()
+        yield* yieldToIo
       }
     })
 

@@ -29,10 +29,11 @@ const numberAttr = (span: StoredSpan, key: string): number | undefined => {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined
 }
 
+/** By start, then span id: the summary must not depend on the order spans arrived in. */
 const compareStart = (a: StoredSpan, b: StoredSpan): number => {
   const x = BigInt(a.startTimeUnixNano)
   const y = BigInt(b.startTimeUnixNano)
-  return x < y ? -1 : x > y ? 1 : 0
+  return x < y ? -1 : x > y ? 1 : a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0
 }
 
 /**
