@@ -397,6 +397,25 @@ Scenario.withChromium("Viewer in Chromium", (executablePath) => {
           expect(problems).toEqual([])
         })))
 
+    it.live("an unknown trace id (markup in it too): the API's 404 message on the page, no script error; a malformed one: a JSON 404", () =>
+      withGateway(config, (h) =>
+        Effect.scoped(Effect.gen(function*() {
+          const { page, problems } = yield* open(/status of 404/)
+          yield* Effect.promise(async () => {
+            for (const id of ["0123456789abcdef0123456789abcdef", "%3Cb%3Ebold%3C%2Fb%3E"]) {
+              await page.goto(`${h.url}/traces/${id}`)
+              await page.locator("p.error").waitFor()
+              expect(await page.locator("p.error").innerText(), id).toMatch(/^Could not load: no trace /)
+              expect(await page.locator("main b").count(), id).toBe(0)
+            }
+            // A malformed %-escape does not reach the page: the router answers its JSON 404.
+            const malformed = await page.goto(`${h.url}/traces/%E0%A4%A`)
+            expect(malformed?.status()).toBe(404)
+            expect(malformed?.headers()["content-type"]).toContain("application/json")
+          })
+          expect(problems).toEqual([])
+        })), Scenario.upstreamReplies))
+
     it.live("usage: calls, errors and tokens per endpoint and per model, as the API counts them, and the charts", () =>
       withScenario((h, calls) =>
         Effect.gen(function*() {

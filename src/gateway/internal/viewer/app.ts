@@ -249,7 +249,9 @@ export const app = String.raw`
   // One trace ---------------------------------------------------------------------------------------------------
 
   function tracePage() {
-    var id = decodeURIComponent(location.pathname.replace(/\/+$/, "").split("/").pop() || "");
+    var raw = location.pathname.replace(/\/+$/, "").split("/").pop() || "";
+    var id;
+    try { id = decodeURIComponent(raw); } catch (e) { id = raw; } // a malformed %-escape is not fatal
     document.title = "Trace " + id + " · effect-llm-trace";
     replace(main, h("p", { class: "muted" }, "Loading trace " + id + "…"));
     api("api/traces/" + encodeURIComponent(id)).then(function (trace) { renderTrace(trace); }, function (e) { failed(e); });
