@@ -176,7 +176,7 @@ const handle = (
     const identity = gateway.authenticate(headers)
     if (Option.isNone(identity)) return errorResponse(dialect, 401, "missing or unknown gateway key", "authentication_error")
     const refuse = (status: number, message: string, endpoint?: string) =>
-      Effect.as(RequestTrace.recordRefusal(endpoint, status, String(status), message), errorResponse(dialect, status, message))
+      Effect.as(RequestTrace.recordRefusal(endpoint, status, String(status), message, headers), errorResponse(dialect, status, message))
     const read = yield* RequestBody.read(request, gateway.maxBodyBytes)
     if (read._tag === "TooLarge") {
       const response = yield* refuse(413, `the request body is larger than ${read.limit} bytes`)
@@ -239,12 +239,20 @@ const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E
     if (origin !== undefined && !gateway.allowsOrigin(origin)) {
       return errorResponse(undefined, 403, "requests from this Origin are not allowed", "forbidden_origin")
     }
+    // A refused body of an authenticated caller leaves a short error trace (an anonymous one could fill the store).
+    const unsupported = (message: string) =>
+      Effect.as(
+        Option.isSome(gateway.authenticate(headers))
+          ? RequestTrace.recordRefusal(undefined, 415, "415", message, headers)
+          : Effect.void,
+        errorResponse(undefined, 415, message, "unsupported_media_type")
+      )
     if (request.method === "POST" && !isJson(headers["content-type"])) {
-      return errorResponse(undefined, 415, "the request body must be application/json", "unsupported_media_type")
+      return yield* unsupported("the request body must be application/json")
     }
     // The body is read as plain JSON (and sent upstream re-serialised): a compressed one is refused, not misread.
     if (request.method === "POST" && !Relay.isIdentity(headers["content-encoding"])) {
-      return errorResponse(undefined, 415, "compressed request bodies are not supported", "unsupported_media_type")
+      return yield* unsupported("compressed request bodies are not supported")
     }
     return yield* app
   })
