@@ -252,6 +252,13 @@ export * as Gateway from "./gateway/Gateway.js"
 export * as Routes from "./gateway/Routes.js"
 
 /**
+ * The web viewer: trace list, trace waterfall and usage pages, as an `HttpRouter` (served by the gateway).
+ *
+ * @since 0.2.0
+ */
+export * as Viewer from "./gateway/Viewer.js"
+
+/**
  * The whole gateway as one Layer on a Node HTTP server.
  *
  * @since 0.1.0
@@ -271,3 +278,17 @@ export * as Startup from "./gateway/Startup.js"
  * @since 0.1.0
  */
 export * as UsageInjection from "./gateway/UsageInjection.js"
+
+/**
+ * The trace API: trace summaries with filters and pages, one trace, usage per endpoint/model/caller.
+ *
+ * @since 0.2.0
+ */
+export * as TraceApi from "./gateway/TraceApi.js"
+
+/**
+ * The trace API's query parameters as Schemas, and its error shape.
+ *
+ * @since 0.2.0
+ */
+export * as TraceApiSchema from "./gateway/TraceApiSchema.js"

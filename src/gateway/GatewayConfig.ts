@@ -5,7 +5,7 @@
  * ```json
  * { "server": { "host": "127.0.0.1", "port": 8080 }, "replay": "always",
  *   "auth": { "keys": [{ "key": "…", "username": "alice", "userId": "u-1" }] },
- *   "tracing": { "maxTraces": 1000, "maxChunkEvents": 0 },
+ *   "tracing": { "store": { "path": ".effect-llm-trace/traces.db", "maxAgeDays": 7 }, "maxChunkEvents": 0 },
  *   "endpoints": [{ "name": "chat", "id": "ep-chat", "usageTracking": true,
  *     "provider": { "kind": "openai", "model": "gpt-5-mini", "apiKeyEnv": "OPENAI_API_KEY" } }] }
  * ```
@@ -236,7 +236,34 @@ const Server = Schema.Struct({
   shutdownGraceMs: Schema.optionalWith(Count("a non-negative integer number of milliseconds", 0), { exact: true })
 }).annotations(expectedShape("an object with \"host\" and \"port\""))
 
+const PositiveNumber = Schema.Number.pipe(Schema.positive(), Schema.finite()).annotations(expected("a positive number"))
+
+/**
+ * Where traces are kept: a SQLite file (default `./.effect-llm-trace/traces.db`, relative to the working
+ * directory) or `":memory:"` (lost at exit, bounded by `tracing.maxTraces`). File store: traces older than
+ * `maxAgeDays` (default 7) are deleted, and the oldest while stored spans exceed `maxBytes` (default 1 GiB);
+ * `queueSize` (default 20 000) spans may wait to be written, further spans are dropped and counted.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const TraceStoreSettings = Schema.Struct({
+  path: Schema.optionalWith(NonEmpty, { exact: true }),
+  maxAgeDays: Schema.optionalWith(PositiveNumber, { exact: true }),
+  maxBytes: Schema.optionalWith(Count("a positive integer number of bytes", 1), { exact: true }),
+  queueSize: Schema.optionalWith(Count("a positive integer", 1), { exact: true })
+}).annotations(expectedShape("an object with \"path\""))
+
+/**
+ * The default trace store file, relative to the working directory.
+ *
+ * @since 0.2.0
+ * @category defaults
+ */
+export const defaultStorePath = ".effect-llm-trace/traces.db"
+
 const Tracing = Schema.Struct({
+  store: Schema.optionalWith(TraceStoreSettings, { exact: true }),
   maxTraces: Schema.optionalWith(Count("a positive integer", 1), { exact: true }),
   maxChunkEvents: Schema.optionalWith(Count("a non-negative integer", 0), { exact: true }),
   // A smaller budget could not even hold the truncation note (`{"truncated":true,"bytes":N,"head":""}`).

@@ -12,7 +12,9 @@
  * - `POST /gateway/anthropic/v1/messages` (endpoint = body `model`)
  * - `POST /gateway/gemini/v1beta/models/{endpoint}:embedContent` and `:batchEmbedContents` (JSON only)
  * - `POST /gateway/gemini/v1beta/models/{endpoint}:generateContent` and `:streamGenerateContent` (`?alt=sse`)
- * - `GET /api/traces?endpoint=<name>&limit=<n>`, `GET /api/traces/{traceId}`: the embedded TraceStore
+ * - `GET /api/traces`, `GET /api/traces/{traceId}`, `GET /api/usage`: the trace API over the embedded TraceStore
+ *   (see `TraceApi`)
+ * - `GET /`, `/traces/{traceId}`, `/usage`: the web viewer over that API (see `Viewer`)
  *
  * Every route is guarded first (`Host` must name the gateway, an `Origin` must be allowed, POST bodies must be
  * JSON), and every error answer is a JSON body in the client's API shape.
@@ -31,16 +33,17 @@ import type * as Scope from "effect/Scope"
 import type { IncomingHttpHeaders } from "node:http"
 import * as Attributes from "../tracing/Attributes.js"
 import * as Metrics from "../tracing/Metrics.js"
-import { TraceStore } from "../tracing/TraceStore.js"
 import * as Dialect from "./Dialect.js"
 import * as Gateway from "./Gateway.js"
 import * as MetricsApi from "./MetricsApi.js"
 import * as Relay from "./internal/relay.js"
 import * as RequestTrace from "./internal/requestTrace.js"
 import * as RequestBody from "./internal/requestBody.js"
+import * as TraceApi from "./TraceApi.js"
 import { RequestLog } from "./RequestLog.js"
 import * as Upstream from "./Upstream.js"
 import * as UsageInjection from "./UsageInjection.js"
+import * as Viewer from "./Viewer.js"
 
 /** An error answer in the client's own API shape (see `Dialect.errorBody`), so that its SDK surfaces it. */
 const errorResponse = (
@@ -174,7 +177,7 @@ const handle = (
     const identity = gateway.authenticate(headers)
     if (Option.isNone(identity)) return errorResponse(dialect, 401, "missing or unknown gateway key", "authentication_error")
     const refuse = (status: number, message: string, endpoint?: string) =>
-      Effect.as(RequestTrace.recordRefusal(endpoint, status, String(status), message), errorResponse(dialect, status, message))
+      Effect.as(RequestTrace.recordRefusal(endpoint, status, String(status), message, headers), errorResponse(dialect, status, message))
     const read = yield* RequestBody.read(request, gateway.maxBodyBytes)
     if (read._tag === "TooLarge") {
       const response = yield* refuse(413, `the request body is larger than ${read.limit} bytes`)
@@ -213,34 +216,6 @@ const gemini = Effect.flatMap(geminiTarget, ({ method }) => {
     : passthrough(found.dialect, () => Effect.map(geminiTarget, (t) => ({ endpoint: t.endpoint, stream: found.stream })))
 })
 
-const authorised = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const gateway = yield* Gateway.Gateway
-    return Option.isNone(gateway.authenticate(headersOf(request)))
-      ? errorResponse(undefined, 401, "missing or unknown gateway key", "authentication_error")
-      : yield* handler
-  })
-
-const searchTraces = authorised(Effect.gen(function*() {
-  const store = yield* TraceStore
-  const params = yield* HttpServerRequest.ParsedSearchParams
-  const endpoint = typeof params["endpoint"] === "string" ? params["endpoint"] : undefined
-  const limit = typeof params["limit"] === "string" && /^\d+$/.test(params["limit"]) ? Number(params["limit"]) : undefined
-  const traces = yield* store.searchTraces({ endpoint, limit })
-  return HttpServerResponse.unsafeJson({ traces })
-}))
-
-const getTrace = authorised(Effect.gen(function*() {
-  const store = yield* TraceStore
-  const { traceId } = yield* HttpRouter.params
-  const trace = yield* store.getTrace(traceId ?? "")
-  return Option.match(trace, {
-    onNone: () => errorResponse(undefined, 404, `no trace ${JSON.stringify(traceId)}`, "not_found"),
-    onSome: (t) => HttpServerResponse.unsafeJson(t)
-  })
-}))
-
 // The guard ------------------------------------------------------------------------------------------------------
 
 const isJson = (contentType: string | undefined): boolean => {
@@ -265,12 +240,20 @@ const guard = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E
     if (origin !== undefined && !gateway.allowsOrigin(origin)) {
       return errorResponse(undefined, 403, "requests from this Origin are not allowed", "forbidden_origin")
     }
+    // A refused body of an authenticated caller leaves a short error trace (an anonymous one could fill the store).
+    const unsupported = (message: string) =>
+      Effect.as(
+        Option.isSome(gateway.authenticate(headers))
+          ? RequestTrace.recordRefusal(undefined, 415, "415", message, headers)
+          : Effect.void,
+        errorResponse(undefined, 415, message, "unsupported_media_type")
+      )
     if (request.method === "POST" && !isJson(headers["content-type"])) {
-      return errorResponse(undefined, 415, "the request body must be application/json", "unsupported_media_type")
+      return yield* unsupported("the request body must be application/json")
     }
     // The body is read as plain JSON (and sent upstream re-serialised): a compressed one is refused, not misread.
     if (request.method === "POST" && !Relay.isIdentity(headers["content-encoding"])) {
-      return errorResponse(undefined, 415, "compressed request bodies are not supported", "unsupported_media_type")
+      return yield* unsupported("compressed request bodies are not supported")
     }
     return yield* app
   })
@@ -289,8 +272,8 @@ export const router = HttpRouter.fromIterable([
     HttpRouter.makeRoute("POST", dialect.route, passthrough(dialect, fromBody))
   ),
   HttpRouter.makeRoute("POST", Dialect.dialects["gemini.generateContent"].route, gemini),
-  HttpRouter.makeRoute("GET", "/api/traces", searchTraces),
-  HttpRouter.makeRoute("GET", "/api/traces/:traceId", getTrace)
+  ...TraceApi.router.routes,
+  ...Viewer.router.routes
 ]).pipe(HttpRouter.use(guard))
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The whole gateway as one Layer: Node HTTP server, routes, providers (undici HTTP client) and telemetry
- * (TraceStore, plus OTLP when the standard `OTEL_EXPORTER_OTLP_*` variables ask for it).
+ * (TraceStore — a SQLite file by default, see `tracing.store` — plus OTLP when the standard
+ * `OTEL_EXPORTER_OTLP_*` variables ask for it).
  *
  * @since 0.1.0
  */
@@ -12,7 +13,8 @@ import { createServer } from "node:http"
 import type { Duplex } from "node:stream"
 import * as Metrics from "../tracing/Metrics.js"
 import * as Telemetry from "../tracing/Telemetry.js"
-import type * as GatewayConfig from "./GatewayConfig.js"
+import type * as TraceStore from "../tracing/TraceStore.js"
+import * as GatewayConfig from "./GatewayConfig.js"
 import * as Gateway from "./Gateway.js"
 import * as Drain from "./internal/drain.js"
 import * as RequestLog from "./RequestLog.js"
@@ -58,6 +60,19 @@ export const layer = (config: GatewayConfig.Config) =>
   // A fresh drain (its Node server and its requests in flight) for each build of the layer.
   Layer.suspend(() => serve(config, Drain.make(config.server.shutdownGraceMs, makeServer)))
 
+/**
+ * The trace store a config asks for: `tracing.store` (the default file when no path is given), with
+ * `tracing.maxTraces` bounding the in-memory store.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const storeOptions = (config: GatewayConfig.Config): TraceStore.Options => ({
+  ...config.tracing?.store,
+  path: config.tracing?.store?.path ?? GatewayConfig.defaultStorePath,
+  maxTraces: config.tracing?.maxTraces
+})
+
 const serve = (config: GatewayConfig.Config, drain: Drain.Drain) =>
   Routes.httpApp.pipe(
     drain.serve,
@@ -74,6 +89,6 @@ const serve = (config: GatewayConfig.Config, drain: Drain.Drain) =>
     Layer.provideMerge(NodeHttpServer.layer(drain.createServer, { host: config.server.host, port: config.server.port })),
     Layer.provideMerge(Telemetry.layerFromEnv({
       serviceName: "effect-llm-trace-gateway",
-      ...(config.tracing?.maxTraces === undefined ? {} : { store: { maxTraces: config.tracing.maxTraces } })
+      store: storeOptions(config)
     }))
   )

@@ -4,8 +4,9 @@
  * - {@link checkKeys}: every endpoint of an HTTP provider needs its key variable (`provider.apiKeyEnv`, else the
  *   provider's usual one) set; otherwise calls would be forwarded with no credentials and fail one by one. `echo`
  *   needs none.
- * - {@link listenError}, {@link environmentError}: a port in use or a bad `OTEL_*` variable as one line that names
- *   the address or the variable, instead of an error dump.
+ * - {@link listenError}, {@link environmentError}, {@link storeError}: a port in use, a bad `OTEL_*` variable or a
+ *   trace store file that cannot be opened as one line that names the address, the variable or the file,
+ *   instead of an error dump.
  * - {@link report}: one short block naming the config source, each endpoint, the trace store, the OTLP exporter
  *   and the listen URL.
  *
@@ -20,8 +21,9 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Url from "../internal/url.js"
 import type * as Telemetry from "../tracing/Telemetry.js"
+import type * as TraceStore from "../tracing/TraceStore.js"
 import * as Dialect from "./Dialect.js"
-import type * as GatewayConfig from "./GatewayConfig.js"
+import * as GatewayConfig from "./GatewayConfig.js"
 
 /**
  * Why the gateway did not start. `message` is one line for a human: it names the variable, address or field, and
@@ -31,7 +33,7 @@ import type * as GatewayConfig from "./GatewayConfig.js"
  * @category errors
  */
 export class StartupError extends Data.TaggedError("StartupError")<{
-  readonly reason: "MissingKey" | "Listen" | "Environment"
+  readonly reason: "MissingKey" | "Listen" | "Environment" | "TraceStore"
   readonly message: string
 }> {}
 
@@ -151,6 +153,16 @@ export const environmentError = (error: ConfigError.ConfigError): StartupError =
     })
   })
 
+/**
+ * A trace store file that cannot be opened (corrupt, locked by another process, unreadable) as one line naming
+ * the file.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const storeError = (error: TraceStore.TraceStoreError): StartupError =>
+  new StartupError({ reason: "TraceStore", message: error.message })
+
 // The report -----------------------------------------------------------------------------------------------------
 
 /**
@@ -187,6 +199,19 @@ const endpointLine = ({ name, provider, usageTracking }: GatewayConfig.Endpoint)
   return `${name} → ${provider.kind}/${model} ${where}, ${usageTracking ? "traced" : "not traced"}`
 }
 
+const bytesText = (bytes: number): string =>
+  bytes % 1024 ** 3 === 0 ? `${bytes / 1024 ** 3} GiB` : bytes % 1024 ** 2 === 0 ? `${bytes / 1024 ** 2} MiB` : `${bytes} bytes`
+
+const tracesLine = (config: GatewayConfig.Config): string => {
+  const store = config.tracing?.store
+  const path = store?.path ?? GatewayConfig.defaultStorePath
+  if (path === ":memory:") {
+    return `in memory, lost at exit: GET /api/traces` +
+      (config.tracing?.maxTraces === undefined ? "" : ` (up to ${config.tracing.maxTraces} traces)`)
+  }
+  return `${path} (kept ${store?.maxAgeDays ?? 7} days, ${bytesText(store?.maxBytes ?? 1024 ** 3)} at most): GET /api/traces`
+}
+
 /**
  * The startup report: one block, one fact per line.
  *
@@ -194,7 +219,7 @@ const endpointLine = ({ name, provider, usageTracking }: GatewayConfig.Endpoint)
  * effect-llm-trace 0.2.0 gateway
  *   config     built in: one "echo" endpoint (use --config <file> for your own)
  *   endpoints  echo → echo/echo (in process), traced
- *   traces     in memory, lost at exit: GET /api/traces
+ *   traces     .effect-llm-trace/traces.db (kept 7 days, 1 GiB at most): GET /api/traces
  *   export     none (set OTEL_EXPORTER_OTLP_ENDPOINT to send spans over OTLP)
  *   listening  http://127.0.0.1:8080
  * ```
@@ -214,11 +239,7 @@ export const report = (facts: Facts): string => {
     ],
     ["endpoints", first!],
     ...rest.map((line) => ["", line] as const),
-    [
-      "traces",
-      `in memory, lost at exit: GET /api/traces` +
-        (config.tracing?.maxTraces === undefined ? "" : ` (up to ${config.tracing.maxTraces} traces)`)
-    ],
+    ["traces", tracesLine(config)],
     [
       "export",
       Option.match(facts.otlp, {

@@ -58,7 +58,11 @@ export const program = (flags: CliArgs.Flags, version: string, env: GatewayConfi
     const otlp = yield* Telemetry.otlpFromEnv.pipe(Effect.mapError(Startup.environmentError))
     const context = yield* Layer.build(Server.layer(config)).pipe(
       Effect.mapError((error) =>
-        ConfigError.isConfigError(error) ? Startup.environmentError(error) : Startup.listenError(error, config.server)
+        ConfigError.isConfigError(error)
+          ? Startup.environmentError(error)
+          : error._tag === "TraceStoreError"
+          ? Startup.storeError(error)
+          : Startup.listenError(error, config.server)
       )
     )
     const { address } = Context.get(context, HttpServer.HttpServer)

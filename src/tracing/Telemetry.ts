@@ -72,7 +72,7 @@ export interface Options {
   /** `service.name` of the resource (default `effect-llm-trace`). */
   readonly serviceName?: string | undefined
   readonly serviceVersion?: string | undefined
-  /** Bounds of the embedded store. */
+  /** The embedded store: in memory by default; a SQLite file with `path` (see `TraceStore.makeScoped`). */
   readonly store?: TraceStore.Options | undefined
   /** OTLP export in addition to the store; none by default. */
   readonly otlp?: OtlpOptions | undefined
@@ -138,21 +138,23 @@ const consoleProcessor = (options: boolean | ConsoleOptions | undefined): Readon
 /**
  * The store, plus the Effect tracer bridged to an OTel tracer provider whose processors are the store's and, when
  * `otlp` is given, an OTLP exporter's. A fresh store and provider per build; releasing the layer flushes pending
- * exports, then shuts the provider down. An `otlp.url` that is not an http(s) URL is a defect at build time (the
- * message does not echo it: URLs can carry credentials).
+ * exports, then shuts the provider down, then closes the store. An `otlp.url` that is not an http(s) URL is a
+ * defect at build time (the message does not echo it: URLs can carry credentials). A store file that cannot be
+ * opened fails the build with a `TraceStoreError`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<TraceStore.TraceStore> =>
-  Layer.unwrapEffect(Effect.gen(function*() {
+export const layer = (options?: Options): Layer.Layer<TraceStore.TraceStore, TraceStore.TraceStoreError> =>
+  Layer.unwrapScoped(Effect.gen(function*() {
     const otlp = options?.otlp
     if (otlp !== undefined && !isHttpUrl(otlp.url)) {
       return yield* Effect.dieMessage("Telemetry: the OTLP traces URL is not a valid http(s) URL")
     }
     const runtime = yield* Effect.runtime<never>()
     const logWarning = (line: string) => Runtime.runSync(runtime)(Effect.logWarning(line))
-    const store = TraceStore.make(options?.store)
+    // Built first, so released last: the provider's final flush still reaches it.
+    const store = yield* TraceStore.makeScoped(options?.store)
     const processors: readonly [SpanProcessor, ...Array<SpanProcessor>] = [
       store.spanProcessor,
       ...(otlp === undefined ? [] : [exportProcessor(otlp, logWarning)]),
@@ -182,7 +184,7 @@ export const layer = (options?: Options): Layer.Layer<TraceStore.TraceStore> =>
  * @since 0.2.0
  * @category layers
  */
-export const layerConsole = (options?: Options): Layer.Layer<TraceStore.TraceStore> =>
+export const layerConsole = (options?: Options): Layer.Layer<TraceStore.TraceStore, TraceStore.TraceStoreError> =>
   layer({ ...options, console: options?.console ?? true })
 
 /**
@@ -192,7 +194,7 @@ export const layerConsole = (options?: Options): Layer.Layer<TraceStore.TraceSto
  * @since 0.1.0
  * @category layers
  */
-export const layerTest: Layer.Layer<TraceStore.TraceStore> = layer({
+export const layerTest: Layer.Layer<TraceStore.TraceStore, TraceStore.TraceStoreError> = layer({
   serviceName: "effect-llm-trace-test",
   store: { maxTraces: 100_000, maxSpansPerTrace: 100_000 }
 })
@@ -334,7 +336,7 @@ export const otlpFromEnv: Effect.Effect<Option.Option<OtlpOptions>, ConfigError.
  */
 export const layerFromEnv = (
   options?: Omit<Options, "otlp">
-): Layer.Layer<TraceStore.TraceStore, ConfigError.ConfigError> =>
+): Layer.Layer<TraceStore.TraceStore, ConfigError.ConfigError | TraceStore.TraceStoreError> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const otlp = yield* otlpFromEnv
     const serviceName = yield* nonBlank("OTEL_SERVICE_NAME")

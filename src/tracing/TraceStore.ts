@@ -14,15 +14,23 @@
  * trace's metadata (later spans overwrite earlier ones; the root ends last, so its values win) and removed from the
  * stored span: they are trace-level in this view, while an OTLP exporter still sees them as root span attributes.
  *
+ * Each trace also has a {@link Summary} (endpoint, caller, times, status, providers, models, tokens, TTFT, kind),
+ * computed from its spans; {@link TraceStore} lists summaries with filters and cursor pagination and aggregates
+ * usage. Two backends: this in-memory one ({@link make}, path `":memory:"`), and a SQLite file ({@link makeScoped}
+ * with a `path`), written in batches off the request path, kept across restarts, bounded by age and bytes.
+ *
  * @since 0.1.0
  */
-import type { Attributes as OtelAttributes, HrTime } from "@opentelemetry/api"
-import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import type { SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Attributes from "./Attributes.js"
+import type * as Scope from "effect/Scope"
+import * as StoreSpan from "./internal/storeSpan.js"
+import * as internalMemory from "./internal/storeMemory.js"
+import * as internalSql from "./internal/storeSql.js"
 
 // Models ----------------------------------------------------------------------------------------------------------
 
@@ -64,9 +72,163 @@ export interface StoredSpan {
  */
 export interface Trace {
   readonly traceId: string
+  /** @since 0.2.0 */
+  readonly summary: Summary
   readonly metadata: Readonly<Record<string, string>>
   readonly spans: ReadonlyArray<StoredSpan>
 }
+
+/**
+ * Token counts of a trace, summed over its spans' `gen_ai.usage.*` attributes (0 when none).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Tokens {
+  readonly input: number
+  readonly output: number
+  readonly cacheRead: number
+  readonly cacheCreation: number
+  readonly reasoning: number
+}
+
+/**
+ * What a trace list shows of one trace, computed from its spans.
+ *
+ * - `kind`: `"replay"` for a caller's trace holding a replayed copy of a gateway call (its gateway span copy
+ *   carries `mlflow.gateway.linkedTraceId`), else `"gateway"`.
+ * - `status`, `errorType`, `statusCode`: of the gateway span (the copy, in a replay; else the trace's root).
+ * - `startTime`/`durationMs`: the whole trace; `ttftMs`: the first streamed provider call's.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Summary {
+  readonly traceId: string
+  readonly kind: "gateway" | "replay"
+  readonly endpoint: string | null
+  readonly caller: string | null
+  /** ISO 8601, millisecond precision. */
+  readonly startTime: string
+  /** Exact nanoseconds since the epoch, as a decimal string. */
+  readonly startTimeUnixNano: string
+  readonly durationMs: number
+  readonly status: "ok" | "error" | "unset"
+  readonly errorType: string | null
+  /** `http.response.status_code` of the gateway span. */
+  readonly statusCode: number | null
+  readonly providers: ReadonlyArray<string>
+  readonly models: ReadonlyArray<string>
+  readonly streamed: boolean
+  readonly tokens: Tokens
+  readonly ttftMs: number | null
+  readonly spanCount: number
+  /** The trace's metadata (`mlflow.auth.username`, `mlflow.gateway.caller`, ...). */
+  readonly metadata: Readonly<Record<string, string>>
+}
+
+/**
+ * A trace list query. Filters are exact matches; `since` (inclusive) and `until` (exclusive) are epoch
+ * milliseconds of the trace's start; `cursor` is a page's `nextCursor`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ListQuery {
+  readonly endpoint?: string | undefined
+  readonly status?: Summary["status"] | undefined
+  readonly model?: string | undefined
+  readonly kind?: Summary["kind"] | undefined
+  readonly since?: number | undefined
+  readonly until?: number | undefined
+  readonly minDurationMs?: number | undefined
+  readonly cursor?: string | undefined
+  readonly limit: number
+}
+
+/**
+ * One page of summaries, newest first; `nextCursor` is null on the last page.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Page {
+  readonly traces: ReadonlyArray<Summary>
+  readonly nextCursor: string | null
+}
+
+/**
+ * A usage query over gateway traces (replayed copies are not counted) started in `[since, until)` (epoch ms).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface UsageQuery {
+  readonly since?: number | undefined
+  readonly until?: number | undefined
+  readonly groupBy: "endpoint" | "model" | "caller"
+  readonly bucket: "minute" | "hour"
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface UsageGroup {
+  readonly key: string
+  readonly calls: number
+  readonly errors: number
+  readonly tokens: Tokens
+}
+
+/**
+ * One group in one time bucket; `time` is the bucket's start (ISO 8601).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface UsagePoint extends UsageGroup {
+  readonly time: string
+}
+
+/**
+ * Calls, errors and tokens per group (most calls first) and per group and bucket (oldest first). Traces without
+ * the grouped field count under `"(none)"`; a trace with several models counts once for each.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Usage {
+  readonly groups: ReadonlyArray<UsageGroup>
+  readonly series: ReadonlyArray<UsagePoint>
+}
+
+/**
+ * How the store is doing: spans waiting to be written, spans dropped because the write queue was full, and
+ * spans that could not be written (the database failed).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Stats {
+  readonly backend: "memory" | "sqlite"
+  readonly queued: number
+  readonly dropped: number
+  readonly failed: number
+}
+
+/**
+ * The store could not be opened (`Open`: a corrupt, locked or unreadable file, or a failed migration) or read
+ * (`Read`). `message` is one line for a human, naming the file.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class TraceStoreError extends Data.TaggedError("TraceStoreError")<{
+  readonly reason: "Open" | "Read"
+  readonly message: string
+  readonly cause?: unknown
+}> {}
 
 /**
  * A search hit: the trace's metadata and its root span (the earliest span whose parent is not in the trace).
@@ -97,8 +259,21 @@ export interface SearchOptions {
  * @category models
  */
 export interface Options {
-  readonly maxTraces?: number
-  readonly maxSpansPerTrace?: number
+  readonly maxTraces?: number | undefined
+  readonly maxSpansPerTrace?: number | undefined
+  /**
+   * For {@link makeScoped}: a SQLite file (created with its folder if missing), or `":memory:"` (default) for
+   * this in-memory store.
+   *
+   * @since 0.2.0
+   */
+  readonly path?: string | undefined
+  /** File store: traces older than this many days are deleted (default 7). @since 0.2.0 */
+  readonly maxAgeDays?: number | undefined
+  /** File store: the oldest traces are deleted while the stored spans exceed this many bytes (default 1 GiB). @since 0.2.0 */
+  readonly maxBytes?: number | undefined
+  /** File store: spans waiting to be written, at most (default 20 000); further spans are dropped and counted. @since 0.2.0 */
+  readonly queueSize?: number | undefined
 }
 
 /**
@@ -107,230 +282,64 @@ export interface Options {
  * @since 0.1.0
  * @category metadata
  */
-export const DroppedSpansKey = "llm_trace.dropped_spans"
+export const DroppedSpansKey = StoreSpan.DroppedSpansKey
 
 /**
  * @since 0.1.0
  * @category tags
  */
 export class TraceStore extends Context.Tag("effect-llm-trace/TraceStore")<TraceStore, {
-  readonly getTrace: (traceId: string) => Effect.Effect<Option.Option<Trace>>
-  /** Newest first, by each trace's earliest span start time. */
-  readonly searchTraces: (options?: SearchOptions) => Effect.Effect<ReadonlyArray<TraceSummary>>
+  readonly getTrace: (traceId: string) => Effect.Effect<Option.Option<Trace>, TraceStoreError>
+  /**
+   * Newest first, by each trace's earliest span start time; `endpoint` also matches replayed copies.
+   *
+   * @deprecated since 0.2.0: use `listTraces`, whose summaries say more and which pages.
+   */
+  readonly searchTraces: (options?: SearchOptions) => Effect.Effect<ReadonlyArray<TraceSummary>, TraceStoreError>
+  /** One page of summaries, newest first (by start, then trace id). @since 0.2.0 */
+  readonly listTraces: (query: ListQuery) => Effect.Effect<Page, TraceStoreError>
+  /** @since 0.2.0 */
+  readonly usage: (query: UsageQuery) => Effect.Effect<Usage, TraceStoreError>
+  /** @since 0.2.0 */
+  readonly stats: Effect.Effect<Stats>
+  /** Waits until every span ended so far is readable (the file store writes in the background). @since 0.2.0 */
+  readonly flush: Effect.Effect<void>
   /** The OTel SpanProcessor that feeds this store (registered by the Telemetry layers). */
   readonly spanProcessor: SpanProcessor
 }>() {}
 
-// Conversion from the OTel SDK's ReadableSpan ------------------------------------------------------------------
-
-const kinds: ReadonlyArray<StoredSpan["kind"]> = ["INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"]
-const statusCodes: ReadonlyArray<StoredSpan["status"]["code"]> = ["UNSET", "OK", "ERROR"]
-const nanosPerSecond = BigInt(1_000_000_000)
-
-// BigInt throws on a non-integer part: such a span is malformed and skipped by the processor.
-const toNanos = (time: HrTime): bigint => BigInt(time[0]) * nanosPerSecond + BigInt(time[1])
-
-const toAttributes = (attributes: OtelAttributes | undefined): Record<string, AttributeValue> => {
-  const out: Record<string, AttributeValue> = {}
-  if (attributes === undefined) return out
-  for (const key of Object.keys(attributes)) {
-    const value = attributes[key]
-    if (value === undefined) continue
-    out[key] = Array.isArray(value) ? value.map((item) => item ?? null) : value
-  }
-  return out
-}
-
-const metadataString = (value: AttributeValue): string => typeof value === "string" ? value : JSON.stringify(value)
-
-interface Converted {
-  readonly span: StoredSpan
-  readonly start: bigint
-  readonly metadata: Record<string, string>
-}
-
-const convert = (span: ReadableSpan): Converted => {
-  const context = span.spanContext()
-  if (typeof context.traceId !== "string" || context.traceId === "" || typeof context.spanId !== "string") {
-    throw new Error("span without a trace id")
-  }
-  const start = toNanos(span.startTime)
-  const attributes = toAttributes(span.attributes)
-  const metadata: Record<string, string> = {}
-  for (const key of Object.keys(attributes)) {
-    if (!Attributes.traceMetadataKeys.has(key)) continue
-    metadata[key] = metadataString(attributes[key]!)
-    delete attributes[key]
-  }
-  const message = span.status.message
-  return {
-    start,
-    metadata,
-    span: {
-      traceId: context.traceId,
-      spanId: context.spanId,
-      parentSpanId: span.parentSpanContext?.spanId ?? null,
-      name: span.name,
-      kind: kinds[span.kind] ?? "INTERNAL",
-      startTimeUnixNano: start.toString(),
-      endTimeUnixNano: toNanos(span.endTime).toString(),
-      status: typeof message === "string" && message !== ""
-        ? { code: statusCodes[span.status.code] ?? "UNSET", message }
-        : { code: statusCodes[span.status.code] ?? "UNSET" },
-      attributes,
-      events: span.events.map((event) => ({
-        name: event.name,
-        timeUnixNano: toNanos(event.time).toString(),
-        attributes: toAttributes(event.attributes)
-      }))
-    }
-  }
-}
-
-// The store -------------------------------------------------------------------------------------------------------
-
-interface Held {
-  readonly span: StoredSpan
-  readonly start: bigint
-}
-
-interface Entry {
-  readonly traceId: string
-  readonly metadata: Record<string, string>
-  readonly spans: Array<Held>
-  readonly endpoints: Set<string>
-  start: bigint
-  dropped: number
-}
-
-const bound = (value: number | undefined, fallback: number): number =>
-  value === undefined || !Number.isFinite(value) ? fallback : Math.max(1, Math.floor(value))
-
-const compareBigint = (a: bigint, b: bigint): number => a < b ? -1 : a > b ? 1 : 0
-
-/** Spans by start time; on a tie, ancestors before descendants (then arrival order: the sort is stable). */
-const sortedSpans = (held: ReadonlyArray<Held>): Array<StoredSpan> => {
-  const parents = new Map(held.map((h) => [h.span.spanId, h.span.parentSpanId]))
-  const depth = (span: StoredSpan): number => {
-    let n = 0
-    for (let p = span.parentSpanId; p !== null && n < parents.size; p = parents.get(p) ?? null) n++
-    return n
-  }
-  return held
-    .map((h) => ({ h, depth: depth(h.span) }))
-    .sort((a, b) => compareBigint(a.h.start, b.h.start) || a.depth - b.depth)
-    .map(({ h }) => h.span)
-}
-
-const metadataOf = (entry: Entry): Record<string, string> =>
-  entry.dropped === 0 ? { ...entry.metadata } : { ...entry.metadata, [DroppedSpansKey]: String(entry.dropped) }
-
-const rootOf = (entry: Entry): StoredSpan | null => {
-  const ids = new Set(entry.spans.map((held) => held.span.spanId))
-  let root: Held | undefined
-  for (const held of entry.spans) {
-    const parent = held.span.parentSpanId
-    if (parent !== null && ids.has(parent)) continue
-    if (root === undefined || held.start < root.start) root = held
-  }
-  return root?.span ?? null
-}
+// Constructors ----------------------------------------------------------------------------------------------------
 
 /**
- * A new, empty store. Synchronous: all state is plain JS owned by the returned service.
+ * A new, empty in-memory store (bounded by `maxTraces` and `maxSpansPerTrace`; `path` and the file options are
+ * ignored). Synchronous: all state is plain JS owned by the returned service, and a span is readable as soon as
+ * it ends.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options?: Options): TraceStore["Type"] => {
-  const maxTraces = bound(options?.maxTraces, 1000)
-  const maxSpansPerTrace = bound(options?.maxSpansPerTrace, 10_000)
-  // Map order = least recently written first: re-inserting a trace on every write makes eviction O(1).
-  const traces = new Map<string, Entry>()
-
-  const touch = (traceId: string, start: bigint): Entry => {
-    const existing = traces.get(traceId)
-    if (existing !== undefined) {
-      traces.delete(traceId)
-      traces.set(traceId, existing)
-      return existing
-    }
-    const entry: Entry = { traceId, metadata: {}, spans: [], endpoints: new Set(), start, dropped: 0 }
-    traces.set(traceId, entry)
-    for (const oldest of traces.keys()) {
-      if (traces.size <= maxTraces) break
-      traces.delete(oldest)
-    }
-    return entry
-  }
-
-  const record = ({ metadata, span, start }: Converted): void => {
-    const entry = touch(span.traceId, start)
-    Object.assign(entry.metadata, metadata)
-    if (start < entry.start) entry.start = start
-    const endpoint = span.attributes[Attributes.EndpointName]
-    if (typeof endpoint === "string") entry.endpoints.add(endpoint)
-    if (entry.spans.length < maxSpansPerTrace) {
-      entry.spans.push({ span, start })
-    } else {
-      entry.dropped++
-      if (span.parentSpanId === null) entry.spans[entry.spans.length - 1] = { span, start }
-    }
-  }
-
-  const spanProcessor: SpanProcessor = {
-    onStart: () => {},
-    onEnd: (span) => {
-      try {
-        record(convert(span)) // convert throws before any state changes
-      } catch {
-        // a malformed span is skipped: never throw into the SDK
-      }
-    },
-    forceFlush: () => Promise.resolve(),
-    // Shutdown keeps the data: the store stays readable after the provider is gone.
-    shutdown: () => Promise.resolve()
-  }
-
-  const getTrace = (traceId: string) =>
-    Effect.sync(() => {
-      const entry = traces.get(traceId)
-      return entry === undefined
-        ? Option.none()
-        : Option.some<Trace>({
-          traceId,
-          metadata: metadataOf(entry),
-          spans: sortedSpans(entry.spans)
-        })
-    })
-
-  const searchTraces = (options?: SearchOptions) =>
-    Effect.sync(() => {
-      const limit = options?.limit === undefined || Number.isNaN(options.limit)
-        ? 100
-        : Math.max(0, Math.floor(options.limit))
-      const endpoint = options?.endpoint
-      const hits: Array<Entry> = []
-      for (const entry of traces.values()) {
-        if (endpoint === undefined || entry.endpoints.has(endpoint)) hits.push(entry)
-      }
-      // Reverse first so that, among equal start times, the most recently written trace comes first.
-      hits.reverse().sort((a, b) => compareBigint(b.start, a.start))
-      return hits.slice(0, limit).map((entry): TraceSummary => ({
-        traceId: entry.traceId,
-        metadata: metadataOf(entry),
-        rootSpan: rootOf(entry)
-      }))
-    })
-
-  return { getTrace, searchTraces, spanProcessor }
-}
+export const make = (options?: Options): TraceStore["Type"] => internalMemory.make(options)
 
 /**
- * A fresh store per layer build. Feed it by registering `spanProcessor` with a tracer provider (the
- * `Telemetry` layers do), or use `Telemetry.layer`, which builds its own.
+ * The store `options.path` asks for: in memory ({@link make}) when it is absent or `":memory:"`, else a SQLite
+ * file, opened (and migrated) now; a corrupt, locked or unreadable file fails with an `Open`
+ * {@link TraceStoreError}. The file store's writer runs in the scope; closing the scope writes what is queued,
+ * then closes the file.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeScoped = (options?: Options): Effect.Effect<TraceStore["Type"], TraceStoreError, Scope.Scope> =>
+  options?.path === undefined || options.path === ":memory:"
+    ? Effect.sync(() => make(options))
+    : internalSql.make({ ...options, path: options.path })
+
+/**
+ * A fresh store per layer build ({@link makeScoped}). Feed it by registering `spanProcessor` with a tracer
+ * provider (the `Telemetry` layers do), or use `Telemetry.layer`, which builds its own.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<TraceStore> => Layer.sync(TraceStore, () => make(options))
+export const layer = (options?: Options): Layer.Layer<TraceStore, TraceStoreError> =>
+  Layer.scoped(TraceStore, makeScoped(options))

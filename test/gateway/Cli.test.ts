@@ -113,7 +113,7 @@ describe("Startup", () => {
       "             claude → anthropic/claude-sonnet-4-6 @ api.anthropic.com, not traced",
       "             local → gemini/local @ 127.0.0.1:9000, traced",
       "             echo → echo/echo (in process), traced",
-      "  traces     in memory, lost at exit: GET /api/traces (up to 50 traces)",
+      "  traces     .effect-llm-trace/traces.db (kept 7 days, 1 GiB at most): GET /api/traces",
       "  export     OTLP http/json → https://otel.example:4318/v1/traces",
       "  listening  http://127.0.0.1:8080"
     ].join("\n"))
@@ -249,7 +249,7 @@ describe("the effect-llm-trace process", () => {
           `effect-llm-trace ${packageJson.version} gateway`,
           `  config     ${config} (from --config)`,
           "  endpoints  slow → echo/slow (in process), traced",
-          "  traces     in memory, lost at exit: GET /api/traces",
+          "  traces     .effect-llm-trace/traces.db (kept 7 days, 1 GiB at most): GET /api/traces",
           `  export     OTLP http/protobuf → ${receiver.url}`,
           `  listening  ${url}\n`
         ].join("\n"))

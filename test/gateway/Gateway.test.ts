@@ -10,7 +10,7 @@ import * as GeminiGenerateContent from "../../src/providers/GeminiGenerateConten
 import * as OpenAiChat from "../../src/providers/OpenAiChat.js"
 import * as OpenAiResponses from "../../src/providers/OpenAiResponses.js"
 import * as Attributes from "../../src/tracing/Attributes.js"
-import type { StoredSpan, Trace, TraceSummary } from "../../src/tracing/TraceStore.js"
+import type { StoredSpan, Summary, Trace } from "../../src/tracing/TraceStore.js"
 import * as TokenUsage from "../../src/TokenUsage.js"
 import { readSseFiles, withSharedFixtures } from "../support/chunking.js"
 import * as Harness from "../support/gateway.js"
@@ -406,7 +406,7 @@ describe("Gateway errors", () => {
         )
         expect(ok.choices[0]?.message.content).toBe("What is the weather in Paris?")
         const list = yield* Effect.promise(() => fetch(`${h.url}/api/traces?endpoint=echo`, { headers: { "x-api-key": "gw-key-1" } }).then((r) => r.json()))
-        const trace = (list as { traces: Array<TraceSummary> }).traces[0]
+        const trace = (list as { traces: Array<Summary> }).traces[0]
         expect(trace?.metadata[Attributes.AuthUsername]).toBe("alice")
         expect(trace?.metadata[Attributes.AuthUserId]).toBe("u-1")
         expect(JSON.stringify(list)).not.toContain("gw-key-1")

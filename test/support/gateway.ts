@@ -8,7 +8,7 @@ import { Context, Effect, Layer, Logger, LogLevel, Schema } from "effect"
 import { connect } from "node:net"
 import * as GatewayConfig from "../../src/gateway/GatewayConfig.js"
 import * as Server from "../../src/gateway/Server.js"
-import type { StoredSpan, Trace, TraceSummary } from "../../src/tracing/TraceStore.js"
+import type { StoredSpan, Summary, Trace } from "../../src/tracing/TraceStore.js"
 import * as Upstreams from "./upstreams.js"
 
 export interface Harness {
@@ -20,7 +20,10 @@ export interface Harness {
   readonly get: <A>(path: string) => Effect.Effect<{ readonly status: number; readonly body: A }>
 }
 
-/** Runs `test` against a gateway configured by `configure` (`server.port` 0 unless given), torn down after. */
+/**
+ * Runs `test` against a gateway configured by `configure` (`server.port` 0 and `tracing.store.path` `":memory:"`
+ * unless given), torn down after.
+ */
 export const withGateway = <A, E>(
   configure: (up: Upstreams.Upstream) => Record<string, unknown>,
   test: (harness: Harness) => Effect.Effect<A, E>,
@@ -28,8 +31,16 @@ export const withGateway = <A, E>(
 ) =>
   Effect.scoped(Effect.gen(function*() {
     const upstream = yield* Upstreams.start(replies)
-    const { server, ...rest } = configure(upstream) as { readonly server?: object }
-    const config = Schema.decodeUnknownSync(GatewayConfig.Config)({ ...rest, server: { port: 0, ...server } })
+    const { server, tracing, ...rest } = configure(upstream) as {
+      readonly server?: object
+      readonly tracing?: { readonly store?: object }
+    }
+    // In memory unless the test names a store file.
+    const config = Schema.decodeUnknownSync(GatewayConfig.Config)({
+      ...rest,
+      server: { port: 0, ...server },
+      tracing: { ...tracing, store: { path: ":memory:", ...tracing?.store } }
+    })
     const context = yield* Layer.build(Server.layer(config))
     const address = Context.get(context, HttpServer.HttpServer).address
     assert(address._tag === "TcpAddress")
@@ -59,12 +70,12 @@ export const eventually = (check: Effect.Effect<boolean>) =>
     assert.fail("condition not reached within 5 s")
   })
 
-/** The newest of the gateway's own traces of an endpoint (root span without parent), once it is stored. */
+/** The newest of the gateway's own traces of an endpoint (not a replayed copy), once it is stored. */
 export const traceOf = (h: Harness, endpoint: string) =>
   Effect.gen(function*() {
-    let summary: TraceSummary | undefined
-    yield* eventually(Effect.map(h.get<{ readonly traces: ReadonlyArray<TraceSummary> }>(`/api/traces?endpoint=${endpoint}`), (list) => {
-      summary = list.body.traces.find((t) => t.rootSpan?.parentSpanId === null && t.rootSpan.name === `gateway/${endpoint}`)
+    let summary: Summary | undefined
+    yield* eventually(Effect.map(h.get<{ readonly traces: ReadonlyArray<Summary> }>(`/api/traces?endpoint=${endpoint}`), (list) => {
+      summary = list.body.traces.find((t) => t.kind === "gateway" && t.endpoint === endpoint)
       return summary !== undefined
     }))
     const full = yield* h.get<Trace>(`/api/traces/${summary!.traceId}`)

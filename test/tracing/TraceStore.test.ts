@@ -23,7 +23,7 @@ const setup = (options?: TraceStore.Options) => {
   return { store, tracer: provider.getTracer("trace-store-test") }
 }
 
-const run = <A>(effect: Effect.Effect<A>): A => Effect.runSync(effect)
+const run = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effect)
 const getTrace = (store: TraceStore.TraceStore["Type"], traceId: string) => run(store.getTrace(traceId))
 const mustGet = (store: TraceStore.TraceStore["Type"], traceId: string): TraceStore.Trace =>
   Option.getOrThrow(getTrace(store, traceId))

@@ -132,8 +132,28 @@ export const startTrace = (
     return { gateway: gatewayCall, provider } satisfies Trace
   })
 
-/** A request the gateway refused after authentication (400, 404, 413, 415): a short error trace, no payload. */
-export const recordRefusal = (endpoint: string | undefined, status: number, errorType: string, message: string) =>
+/** Who sent a refused request and where it reached the gateway: the caller and `server_url`, when known. */
+const refusalAttributes = (headers: Headers.HeadersInput | undefined): Record<string, string> => {
+  if (headers === undefined) return {}
+  const host = Headers.get(headers, "host")
+  const who = GatewayCall.caller(headers)
+  return {
+    ...(host === undefined ? {} : { [Attributes.ServerUrl]: `http://${host}` }),
+    ...(Option.isSome(who) ? { [Attributes.GatewayCaller]: who.value } : {})
+  }
+}
+
+/**
+ * A request the gateway refused after authentication (400, 404, 413, 415): a short error trace, no payload;
+ * with the request's headers, its caller and `server_url` too.
+ */
+export const recordRefusal = (
+  endpoint: string | undefined,
+  status: number,
+  errorType: string,
+  message: string,
+  headers?: Headers.HeadersInput
+) =>
   Effect.flatMap(
     Effect.makeSpan(`gateway/${endpoint ?? "-"}`, {
       kind: "server",
@@ -142,7 +162,8 @@ export const recordRefusal = (endpoint: string | undefined, status: number, erro
       attributes: {
         [Attributes.SpanType]: Attributes.SpanTypes.Llm,
         [Attributes.HttpResponseStatusCode]: status,
-        ...(endpoint === undefined ? {} : { [Attributes.EndpointName]: endpoint })
+        ...(endpoint === undefined ? {} : { [Attributes.EndpointName]: endpoint }),
+        ...refusalAttributes(headers)
       }
     }),
     (span) =>
