@@ -20,7 +20,7 @@ import * as Sse from "../src/Sse.js"
 import * as GatewaySpan from "../src/tracing/GatewaySpan.js"
 import * as ProviderSpan from "../src/tracing/ProviderSpan.js"
 import * as TraceStore from "../src/tracing/TraceStore.js"
-import { syntheticChatStream } from "./sse.bench.js"
+import { syntheticChatStream } from "./sse/stream.js"
 import { chunked, compare, printTable, ratio } from "./support.js"
 
 const endpoint: GatewaySpan.Endpoint = { id: "bench", name: "bench", usageTracking: true }

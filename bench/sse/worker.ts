@@ -1,0 +1,110 @@
+/**
+ * One measured SSE decoder in a fresh process (spawned by `../sse.bench.ts`; never imported by another bench):
+ * `node --expose-gc --import tsx bench/sse/worker.ts <variant> <mib> <poisoned 0|1>`. Prints one JSON line.
+ *
+ * Nothing else runs in this process before the timed passes, so no other path's JIT or allocation-site state
+ * leaks in. "Poisoned": before timing, a consumer holds the first ~7,000 events of this same decoder across
+ * garbage collections (what a slow consumer at startup does), the state in which V8 may pretenure the decoder's
+ * allocation sites for the process's life.
+ */
+import { Chunk, Effect, Option, Stream } from "effect"
+import { createParser } from "eventsource-parser"
+import { PerformanceObserver } from "node:perf_hooks"
+import * as Sse from "../../src/Sse.js"
+import { chunked, cpuSeconds, gc, heapSampler } from "../support.js"
+import { syntheticChatStream } from "./stream.js"
+
+/**
+ * A decoder over all `chunks`, returning the number of events (or characters, for the ceiling). With `hold`, it
+ * also hands every event to `hold` (the poisoning consumer); the timed passes only count.
+ */
+type Decoder = (chunks: ReadonlyArray<Uint8Array>, sample: () => void, hold?: (event: unknown) => void) => number
+
+const decoders: Record<string, Decoder> = {
+  ceiling: (chunks, sample, hold) => {
+    const decoder = new TextDecoder()
+    let chars = 0
+    for (let i = 0; i < chunks.length; i++) {
+      const text = decoder.decode(chunks[i], { stream: true })
+      chars += text.length
+      hold?.(text)
+      if ((i & 63) === 0) sample()
+    }
+    return chars + decoder.decode().length
+  },
+  peer: (chunks, sample, hold) => {
+    const decoder = new TextDecoder()
+    let events = 0
+    const parser = createParser({ onEvent: hold ?? (() => events++) })
+    for (let i = 0; i < chunks.length; i++) {
+      parser.feed(decoder.decode(chunks[i], { stream: true }))
+      if ((i & 63) === 0) sample()
+    }
+    parser.feed(decoder.decode())
+    return events
+  },
+  pure: (chunks, sample, hold) => {
+    const parser = Sse.makeParser()
+    let events = 0
+    for (let i = 0; i < chunks.length; i++) {
+      const out = parser.feed(chunks[i]!)
+      events += out.length
+      if (hold !== undefined) for (const e of out) hold(e)
+      if ((i & 63) === 0) sample()
+    }
+    return events + parser.end().length
+  },
+  // One Uint8Array per stream element, as an HTTP body delivers them; the consumer counts (Stream.runCount) or,
+  // poisoning, collects every event (Stream.runCollect).
+  decode: (chunks, sample, hold) => {
+    const events = Stream.unfoldChunk(0, (i) => {
+      if ((i & 63) === 0) sample()
+      return i < chunks.length ? Option.some([Chunk.of(chunks[i]!), i + 1] as const) : Option.none()
+    }).pipe(Sse.decode())
+    if (hold === undefined) return Effect.runSync(Stream.runCount(events))
+    const all = Effect.runSync(Stream.runCollect(events))
+    Chunk.forEach(all, hold)
+    return Chunk.size(all)
+  }
+}
+
+const [variant = "", mibArg = "16", poisonedArg = "0"] = process.argv.slice(2)
+const decoder = decoders[variant]
+if (decoder === undefined) {
+  console.error(`unknown variant ${JSON.stringify(variant)}; one of ${Object.keys(decoders).join(", ")}`)
+  process.exit(2)
+}
+
+const bytes = syntheticChatStream(Number(mibArg) * 1024 * 1024)
+const chunks = chunked(bytes, 16 * 1024)
+
+if (poisonedArg === "1") {
+  // ~7,000 events (2 MiB of this stream), all held while the decoder runs and across a full GC, then dropped.
+  const held: Array<unknown> = []
+  decoder(chunked(syntheticChatStream(2 * 1024 * 1024), 16 * 1024), () => {}, (e) => held.push(e))
+  gc()
+  held.length = 0
+  gc()
+}
+
+let gcMs = 0
+const observer = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration
+})
+observer.observe({ entryTypes: ["gc"] })
+
+// Three passes over the stream, each timed in CPU seconds; the consumer counts the events. GC share: time in GC
+// pauses over the wall time of the passes.
+const rates: Array<number> = []
+let events = 0
+const heap = heapSampler()
+const wallStart = performance.now()
+for (let pass = 0; pass < 3; pass++) {
+  const passStart = cpuSeconds()
+  events = decoder(chunks, heap.sample)
+  rates.push(bytes.length / 1048576 / (cpuSeconds() - passStart))
+}
+const wallSeconds = (performance.now() - wallStart) / 1000
+await new Promise((resolve) => setTimeout(resolve, 0)) // let the GC observer deliver
+observer.disconnect()
+console.log(JSON.stringify({ rates, events, gcShare: gcMs / 1000 / wallSeconds, peakHeapMb: heap.peakMb() }))
