@@ -273,6 +273,19 @@ describe("Sse bounds", () => {
     }
   })
 
+  it.prop("with multi-byte text, the overflow verdict and the events before it do not depend on the chunking", [
+    streamAndCuts,
+    FastCheck.integer({ min: 1, max: 40 })
+  ], ([{ bytes, cuts }, maxBufferSize]) => {
+    const run = (chunks: ReadonlyArray<Uint8Array>) => {
+      const parser = Sse.makeParser({ maxBufferSize })
+      const events = chunks.flatMap((c) => parser.feed(c))
+      return { events, kind: parser.overflow()?.kind }
+    }
+    expect(run(splitAt(bytes, cuts))).toEqual(run([bytes]))
+    expect(run(byteByByte(bytes))).toEqual(run([bytes]))
+  }, { fastCheck: { numRuns: 1000 } })
+
   it.effect("an event whose data exceeds maxBufferSize fails with EventTooLarge", () =>
     Effect.gen(function*() {
       const bytes = utf8(`data: ${"a".repeat(60)}\ndata: ${"b".repeat(60)}\n\n`)
