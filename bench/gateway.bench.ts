@@ -28,22 +28,33 @@ import { loadLine, median, quantile, spread, verdict } from "./support.js"
 
 /** 16 content chunks: 20 events, 3,939 bytes with `include_usage`. */
 const CHUNKS = 16
-const expected = chatStream(CHUNKS, true)
+export const expected = chatStream(CHUNKS, true)
 
 const hasTaskset = spawnSync("taskset", ["-p", String(process.pid)]).status === 0
 
-interface Server {
+export interface Server {
   readonly child: ChildProcess
   readonly url: string
 }
 
-const nodeCommand = (script: string, args: ReadonlyArray<string>, core: number | undefined): [string, Array<string>] => {
-  const node = [process.execPath, "--expose-gc", "--import", "tsx", script, ...args]
+const nodeCommand = (
+  script: string,
+  args: ReadonlyArray<string>,
+  core: number | undefined,
+  nodeFlags: ReadonlyArray<string>
+): [string, Array<string>] => {
+  const node = [process.execPath, "--expose-gc", ...nodeFlags, "--import", "tsx", script, ...args]
   return hasTaskset && core !== undefined ? ["taskset", ["-c", String(core), ...node]] : [node[0]!, node.slice(1)]
 }
 
-const spawnServer = (script: string, args: ReadonlyArray<string>, core: number | undefined, env = process.env) => {
-  const [command, argv] = nodeCommand(join(import.meta.dirname, script), args, core)
+const spawnServer = (
+  script: string,
+  args: ReadonlyArray<string>,
+  core: number | undefined,
+  env = process.env,
+  nodeFlags: ReadonlyArray<string> = []
+) => {
+  const [command, argv] = nodeCommand(join(import.meta.dirname, script), args, core, nodeFlags)
   const child = spawn(command, argv, { env, stdio: ["ignore", "pipe", "inherit", "ipc"] })
   child.on("exit", (code, signal) => {
     if (code !== 0 && signal !== "SIGTERM") console.error(`${script} exited: ${code ?? signal}`)
@@ -52,7 +63,7 @@ const spawnServer = (script: string, args: ReadonlyArray<string>, core: number |
 }
 
 /** Starts a script that prints its port once listening. */
-const startScript = async (script: string, args: ReadonlyArray<string>, core: number | undefined): Promise<Server> => {
+export const startScript = async (script: string, args: ReadonlyArray<string>, core: number | undefined): Promise<Server> => {
   const child = spawnServer(script, args, core)
   const [line] = (await once(child.stdout!, "data")) as [Buffer]
   child.stdout!.resume()
@@ -68,7 +79,11 @@ const freePort = async (): Promise<number> => {
 }
 
 /** The gateway as `npm start` runs it, one endpoint; its startup report and request log are discarded. */
-const startGateway = async (upstream: string, traced: boolean): Promise<Server> => {
+export const startGateway = async (
+  upstream: string,
+  traced: boolean,
+  nodeFlags: ReadonlyArray<string> = []
+): Promise<Server> => {
   const port = await freePort()
   const config = join(tmpdir(), `effect-llm-trace-bench-${process.pid}-${traced ? "traced" : "untraced"}.json`)
   writeFileSync(
@@ -82,7 +97,8 @@ const startGateway = async (upstream: string, traced: boolean): Promise<Server> 
       }]
     })
   )
-  const child = spawnServer("gateway/gatewayServer.ts", ["--config", config], 1, { ...process.env, BENCH_API_KEY: "sk-bench" })
+  const env = { ...process.env, BENCH_API_KEY: "sk-bench" }
+  const child = spawnServer("gateway/gatewayServer.ts", ["--config", config], 1, env, nodeFlags)
   child.stdout!.resume()
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 400; i++) {
@@ -106,7 +122,7 @@ interface Target {
   readonly url: URL
 }
 
-const body = (hold: boolean) =>
+export const body = (hold: boolean) =>
   JSON.stringify({
     model: "bench",
     stream: true,
@@ -151,6 +167,9 @@ export const run = async (options: Options) => {
     return o
   }
   try {
+    // Warm-up: every server's JIT before anything is measured.
+    for (const t of targets) tally(await closedLoop(16, Math.max(2, options.seconds), call(t)))
+
     // Closed loop: per (concurrency, target), per round: req/s, p50, p99, server CPU ms per request.
     type Point = { readonly rps: number; readonly p50: number; readonly p99: number; readonly cpuMs: number; readonly failed: number }
     const points = new Map<string, Array<Point>>()

@@ -17,9 +17,9 @@ const help = `Usage: npm run bench -- [options]
 
   --only LIST     comma-separated benches to run (default: all): ${benches.join(", ")}
   --quick         short run (about 3 minutes for everything): fewer runs, smaller inputs, shorter windows
-  --runs N        fresh processes per row (sse, tracing), runs (folds), rounds (metrics); gateway rounds = min(N, 3)
-                  (default 7; --quick 3)
-  --mib N         MiB per pass: sse (default 32; --quick 16) and folds (default 16; --quick 4)
+  --runs N        fresh processes per row (sse, tracing), runs (folds), rounds (metrics; --quick 2);
+                  gateway rounds = min(N, 3) (--quick 1) (default 7; --quick 3)
+  --mib N         MiB per pass: sse (default 32; --quick 16) and folds (default 16; --quick 2)
   --seconds N     gateway: seconds measured per target and concurrency (default 3; --quick 1)
   --help          this text
 
@@ -77,7 +77,7 @@ const mib = (full: number, short: number) => positive("mib", parsed.mib, quick ?
 const seconds = positive("seconds", parsed.seconds, quick ? 1 : 3, false)
 
 if (wants("sse")) await SseBench.run({ mib: mib(32, 16), runs })
-if (wants("folds")) await FoldsBench.run({ mib: mib(16, 4), runs })
+if (wants("folds")) await FoldsBench.run({ mib: mib(16, 2), runs })
 if (wants("tracing")) await TracingBench.run({ runs, calls: quick ? 2_000 : 10_000 })
 if (wants("gateway")) {
   await GatewayBench.run({
@@ -87,4 +87,4 @@ if (wants("gateway")) {
     openStreams: 1000
   })
 }
-if (wants("metrics")) await MetricsBench.run({ rounds: runs, calls: quick ? 5_000 : 20_000 })
+if (wants("metrics")) await MetricsBench.run({ rounds: quick ? 2 : runs, calls: quick ? 2_000 : 20_000 })
