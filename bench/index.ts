@@ -16,9 +16,10 @@ type Bench = typeof benches[number]
 const help = `Usage: npm run bench -- [options]
 
   --only LIST     comma-separated benches to run (default: all): ${benches.join(", ")}
-  --quick         short run (about 3 minutes for everything): fewer runs, smaller inputs, shorter windows
-  --runs N        fresh processes per row (sse, tracing), runs (folds), rounds (metrics; --quick 2);
-                  gateway rounds = min(N, 3) (--quick 1) (default 7; --quick 3)
+  --quick         short run (a few minutes for everything on a quiet machine; the full run about 10):
+                  fewer runs, smaller inputs, shorter windows
+  --runs N        fresh processes per row (sse, tracing), runs (folds); rounds: metrics min(N, 5) (--quick 2),
+                  gateway min(N, 2) (--quick 1) (default 7; --quick 3)
   --mib N         MiB per pass: sse (default 32; --quick 16) and folds (default 16; --quick 2)
   --seconds N     gateway: seconds measured per target and concurrency (default 3; --quick 1)
   --help          this text
@@ -78,13 +79,13 @@ const seconds = positive("seconds", parsed.seconds, quick ? 1 : 3, false)
 
 if (wants("sse")) await SseBench.run({ mib: mib(32, 16), runs })
 if (wants("folds")) await FoldsBench.run({ mib: mib(16, 2), runs })
-if (wants("tracing")) await TracingBench.run({ runs, calls: quick ? 2_000 : 10_000 })
+if (wants("tracing")) await TracingBench.run({ runs, calls: quick ? 1_000 : 4_000 })
 if (wants("gateway")) {
   await GatewayBench.run({
-    rounds: Math.min(runs, quick ? 1 : 3),
+    rounds: Math.min(runs, quick ? 1 : 2),
     seconds,
-    steadyCalls: quick ? 150 : 500,
+    steadyCalls: quick ? 150 : 400,
     openStreams: 1000
   })
 }
-if (wants("metrics")) await MetricsBench.run({ rounds: quick ? 2 : runs, calls: quick ? 2_000 : 20_000 })
+if (wants("metrics")) await MetricsBench.run({ rounds: quick ? 2 : Math.min(runs, 5), calls: quick ? 2_000 : 20_000 })
