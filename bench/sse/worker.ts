@@ -20,6 +20,13 @@ import { syntheticChatStream } from "./stream.js"
  */
 type Decoder = (chunks: ReadonlyArray<Uint8Array>, sample: () => void, hold?: (event: unknown) => void) => number
 
+/** One Uint8Array per stream element, as an HTTP body delivers them. */
+const source = (chunks: ReadonlyArray<Uint8Array>, sample: () => void): Stream.Stream<Uint8Array> =>
+  Stream.unfoldChunk(0, (i) => {
+    if ((i & 63) === 0) sample()
+    return i < chunks.length ? Option.some([Chunk.of(chunks[i]!), i + 1] as const) : Option.none()
+  })
+
 const decoders: Record<string, Decoder> = {
   ceiling: (chunks, sample, hold) => {
     const decoder = new TextDecoder()
@@ -57,12 +64,17 @@ const decoders: Record<string, Decoder> = {
   // One Uint8Array per stream element, as an HTTP body delivers them; the consumer counts (Stream.runCount) or,
   // poisoning, collects every event (Stream.runCollect).
   decode: (chunks, sample, hold) => {
-    const events = Stream.unfoldChunk(0, (i) => {
-      if ((i & 63) === 0) sample()
-      return i < chunks.length ? Option.some([Chunk.of(chunks[i]!), i + 1] as const) : Option.none()
-    }).pipe(Sse.decode())
+    const events = source(chunks, sample).pipe(Sse.decode())
     if (hold === undefined) return Effect.runSync(Stream.runCount(events))
     const all = Effect.runSync(Stream.runCollect(events))
+    Chunk.forEach(all, hold)
+    return Chunk.size(all)
+  },
+  // What any Effect stage costs here: the same source and consumer, one pass-through stage, no parsing.
+  stage: (chunks, sample, hold) => {
+    const stage = source(chunks, sample).pipe(Stream.mapChunks((bytes) => bytes))
+    if (hold === undefined) return Effect.runSync(Stream.runCount(stage))
+    const all = Effect.runSync(Stream.runCollect(stage))
     Chunk.forEach(all, hold)
     return Chunk.size(all)
   }
