@@ -37,9 +37,10 @@ export const median = (xs: ReadonlyArray<number>): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/** The `q` quantile of `xs` (NaN when empty: every call of a cell failed). */
 export const quantile = (xs: ReadonlyArray<number>, q: number): number => {
   const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
 }
 
 /** One contender of a comparison: `run` does the whole job once and calls `sample` now and then (heap). */
