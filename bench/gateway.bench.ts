@@ -1,63 +1,74 @@
 /**
- * The gateway against going straight to the same upstream, over real sockets on 127.0.0.1. Separate processes:
- * this one (the client), the upstream (`bench/gateway/upstream.ts`), a plain `node:http` proxy as the yardstick of
- * what any proxy costs on this machine (`bench/gateway/proxy.ts`), and the gateway exactly as `npm start` runs it
- * (`src/gateway/cli.ts` with a config pointing at the upstream), so no server shares an event loop with the
- * client. The gateway serves the same upstream untraced (`usageTracking: false`) and traced (OpenAI chat fold,
- * `include_usage` on, spans into its TraceStore).
+ * The gateway on the path users hit: 20-event (~3.9 KB) streamed OpenAI chat calls (`bench/gateway/upstream.ts`)
+ * over keep-alive sockets on 127.0.0.1, every answer compared byte for byte with what the upstream sent.
  *
- * - time to first byte: sequential small streams, every target interleaved; added = traced gateway − direct;
- * - throughput: one large stream per run, interleaved, MB/s received by the client;
- * - concurrency: N streams at once, every byte compared with what the upstream sent; the gateway's peak RSS.
+ * Separate processes: this one (the client), the upstream, a plain `node:http` proxy (`bench/gateway/proxy.ts`,
+ * the yardstick of what any proxy costs here) and the gateway as `npm start` runs it, once untraced and once
+ * traced (`bench/gateway/gatewayServer.ts`: `src/gateway/cli.ts` plus IPC answers for its CPU use and heap).
+ * Where `taskset` exists the servers under test share core 1 (one is loaded at a time) and the client and the
+ * upstream core 0. "direct" is the upstream itself (on the client's core).
+ *
+ * - closed loop at concurrency 1, 16, 64, 256: req/s, p50/p99 latency to the end of the stream, and the server's
+ *   CPU ms per request (`process.cpuUsage` of the server child over the measured window);
+ * - open loop at a steady 50 req/s: p50/p99, and what each adds over going direct;
+ * - memory per open stream: 1,000 streams held open at the upstream, the server's heap after a full GC against
+ *   its heap before them;
+ * - failed streams (an error, a reset socket, or any byte different), which must be 0.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { once } from "node:events"
-import { readFileSync, writeFileSync } from "node:fs"
-import { Agent, request } from "node:http"
+import { writeFileSync } from "node:fs"
+import type { Agent } from "node:http"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { chatStream, chunksFor } from "./gateway/chatStream.js"
-import { median, quantile } from "./support.js"
+import { chatStream } from "./gateway/chatStream.js"
+import { type Call, closedLoop, keepAliveAgent, openLoop, type Outcome, post } from "./gateway/load.js"
+import { loadLine, median, quantile, spread, verdict } from "./support.js"
 
-interface Call {
-  readonly ttfbMs: number
-  readonly totalMs: number
-  readonly bytes: number
-  /** Whether every byte matched the expected stream, and none was missing. */
-  readonly exact: boolean
+/** 16 content chunks: 20 events, 3,939 bytes with `include_usage`. */
+const CHUNKS = 16
+export const expected = chatStream(CHUNKS, true)
+
+const hasTaskset = spawnSync("taskset", ["-p", String(process.pid)]).status === 0
+
+export interface Server {
+  readonly child: ChildProcess
+  readonly url: string
 }
 
-/** POSTs `body` and streams the answer, comparing it slice by slice with `expected` (nothing is kept). */
-const post = (agent: Agent, url: URL, body: string, expected: Buffer): Promise<Call> =>
-  new Promise((resolve, reject) => {
-    const start = performance.now()
-    const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json" } }, (res) => {
-      let ttfbMs = -1
-      let offset = 0
-      let exact = res.statusCode === 200
-      res.on("data", (chunk: Buffer) => {
-        if (ttfbMs < 0) ttfbMs = performance.now() - start
-        if (exact && !chunk.equals(expected.subarray(offset, offset + chunk.length))) exact = false
-        offset += chunk.length
-      })
-      res.on("end", () =>
-        resolve({ ttfbMs, totalMs: performance.now() - start, bytes: offset, exact: exact && offset === expected.length })
-      )
-      res.on("error", reject)
-    })
-    req.on("error", reject)
-    req.end(body)
-  })
+const nodeCommand = (
+  script: string,
+  args: ReadonlyArray<string>,
+  core: number | undefined,
+  nodeFlags: ReadonlyArray<string>
+): [string, Array<string>] => {
+  const node = [process.execPath, "--expose-gc", ...nodeFlags, "--import", "tsx", script, ...args]
+  return hasTaskset && core !== undefined ? ["taskset", ["-c", String(core), ...node]] : [node[0]!, node.slice(1)]
+}
 
-const requestBody = (model: string, chunks: number) =>
-  JSON.stringify({
-    model,
-    stream: true,
-    stream_options: { include_usage: true },
-    max_tokens: chunks,
-    messages: [{ role: "user", content: "Benchmark the gateway." }]
+const spawnServer = (
+  script: string,
+  args: ReadonlyArray<string>,
+  core: number | undefined,
+  env = process.env,
+  nodeFlags: ReadonlyArray<string> = []
+) => {
+  const [command, argv] = nodeCommand(join(import.meta.dirname, script), args, core, nodeFlags)
+  const child = spawn(command, argv, { env, stdio: ["ignore", "pipe", "inherit", "ipc"] })
+  child.on("exit", (code, signal) => {
+    if (code !== 0 && signal !== "SIGTERM") console.error(`${script} exited: ${code ?? signal}`)
   })
+  return child
+}
+
+/** Starts a script that prints its port once listening. */
+export const startScript = async (script: string, args: ReadonlyArray<string>, core: number | undefined): Promise<Server> => {
+  const child = spawnServer(script, args, core)
+  const [line] = (await once(child.stdout!, "data")) as [Buffer]
+  child.stdout!.resume()
+  return { child, url: `http://127.0.0.1:${line.toString().trim()}` }
+}
 
 const freePort = async (): Promise<number> => {
   const server = createServer().listen(0, "127.0.0.1")
@@ -67,38 +78,30 @@ const freePort = async (): Promise<number> => {
   return port
 }
 
-const tsx = (script: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): ChildProcess =>
-  spawn(process.execPath, ["--import", "tsx", script, ...args], { env, stdio: ["ignore", "pipe", "inherit"] })
-
-/** Starts a script that prints its port once listening. */
-const startScript = async (script: string, args: ReadonlyArray<string> = []): Promise<{ readonly child: ChildProcess; readonly url: string }> => {
-  const child = tsx(join(import.meta.dirname, script), args, process.env)
-  const [line] = (await once(child.stdout!, "data")) as [Buffer]
-  return { child, url: `http://127.0.0.1:${line.toString().trim()}` }
-}
-
-/** The gateway as `npm start` runs it; its request log is discarded (a terminal would slow it, not the gateway). */
-const startGateway = async (upstream: string): Promise<{ readonly child: ChildProcess; readonly url: string }> => {
+/** The gateway as `npm start` runs it, one endpoint; its startup report and request log are discarded. */
+export const startGateway = async (
+  upstream: string,
+  traced: boolean,
+  nodeFlags: ReadonlyArray<string> = []
+): Promise<Server> => {
   const port = await freePort()
-  const config = join(tmpdir(), `effect-llm-trace-bench-${process.pid}.json`)
+  const config = join(tmpdir(), `effect-llm-trace-bench-${process.pid}-${traced ? "traced" : "untraced"}.json`)
   writeFileSync(
     config,
     JSON.stringify({
       server: { host: "127.0.0.1", port },
-      endpoints: ["bench", "bench-untraced"].map((name) => ({
-        name,
-        usageTracking: name === "bench",
+      endpoints: [{
+        name: "bench",
+        usageTracking: traced,
         provider: { kind: "openai", model: "gpt-bench", baseUrl: `${upstream}/v1`, apiKeyEnv: "BENCH_API_KEY" }
-      }))
+      }]
     })
   )
-  const child = tsx(join(import.meta.dirname, "../src/gateway/cli.ts"), ["--config", config], {
-    ...process.env,
-    BENCH_API_KEY: "sk-bench"
-  })
+  const env = { ...process.env, BENCH_API_KEY: "sk-bench" }
+  const child = spawnServer("gateway/gatewayServer.ts", ["--config", config], 1, env, nodeFlags)
   child.stdout!.resume()
   const url = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 400; i++) {
     const ready = await fetch(`${url}/api/traces?limit=1`).then((r) => r.ok, () => false)
     if (ready) return { child, url }
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -106,104 +109,183 @@ const startGateway = async (upstream: string): Promise<{ readonly child: ChildPr
   throw new Error("the gateway did not start")
 }
 
-/** The resident set size of a process, in MB (Linux `/proc`; NaN elsewhere). */
-const rssMb = (pid: number): number => {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]
-    return kb === undefined ? Number.NaN : Number(kb) / 1024
-  } catch {
-    return Number.NaN
-  }
+/** Asks a server child over IPC (see `bench/gateway/ipc.ts`). */
+const ask = async <A>(server: Server, question: "cpu" | "heap"): Promise<A> => {
+  const reply = once(server.child, "message")
+  server.child.send(question)
+  return (await reply)[0] as A
 }
 
 interface Target {
   readonly name: string
+  readonly server: Server
   readonly url: URL
-  /** The body's `model`: the upstream's model directly, else the gateway endpoint. */
-  readonly model: string
 }
+
+export const body = (hold: boolean) =>
+  JSON.stringify({
+    model: "bench",
+    stream: true,
+    stream_options: { include_usage: true },
+    max_tokens: CHUNKS,
+    messages: [{ role: "user", content: "Benchmark the gateway." }],
+    ...(hold ? { bench_hold: true } : {})
+  })
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits)
 
-export const run = async (options: {
-  readonly mib: number
-  readonly runs: number
-  readonly concurrency: number
-  readonly requests: number
-}) => {
-  const upstream = await startScript("gateway/upstream.ts")
-  const proxy = await startScript("gateway/proxy.ts", [upstream.url])
-  const gateway = await startGateway(upstream.url)
-  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
-  const gatewayUrl = new URL(`${gateway.url}/gateway/openai/v1/chat/completions`)
+export interface Options {
+  /** Rounds of the closed-loop measurements (medians and ranges over them). */
+  readonly rounds: number
+  /** Seconds measured per target and concurrency (after a warm-up of a third of it). */
+  readonly seconds: number
+  /** Calls at the steady 50 req/s, per target. */
+  readonly steadyCalls: number
+  /** Streams held open for the memory figure. */
+  readonly openStreams: number
+}
+
+export const run = async (options: Options) => {
+  const concurrencies = [1, 16, 64, 256] as const
+  if (hasTaskset) spawnSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)])
+  const upstream = await startScript("gateway/upstream.ts", [], 0)
+  const proxy = await startScript("gateway/proxy.ts", [upstream.url], 1)
+  const untraced = await startGateway(upstream.url, false)
+  const traced = await startGateway(upstream.url, true)
+  const agent: Agent = keepAliveAgent()
+  const gatewayPath = "/gateway/openai/v1/chat/completions"
   const targets: ReadonlyArray<Target> = [
-    { name: "direct", url: new URL(`${upstream.url}/v1/chat/completions`), model: "gpt-bench" },
-    { name: "plain node:http proxy", url: new URL(`${proxy.url}/v1/chat/completions`), model: "gpt-bench" },
-    { name: "gateway, untraced", url: gatewayUrl, model: "bench-untraced" },
-    { name: "gateway, traced", url: gatewayUrl, model: "bench" }
+    { name: "direct", server: upstream, url: new URL(`${upstream.url}/v1/chat/completions`) },
+    { name: "plain node:http proxy", server: proxy, url: new URL(`${proxy.url}/v1/chat/completions`) },
+    { name: "gateway, untraced", server: untraced, url: new URL(`${untraced.url}${gatewayPath}`) },
+    { name: "gateway, traced", server: traced, url: new URL(`${traced.url}${gatewayPath}`) }
   ]
+  const call = (t: Target) => (): Promise<Call> => post(agent, t.url, body(false), expected)
+  let failed = 0
+  const tally = (o: Outcome) => {
+    failed += o.failed
+    return o
+  }
   try {
-    let inexact = 0
-    /** One call of `chunks` content chunks to each target in turn, `times` times after `warmup` discarded rounds. */
-    const rounds = async (chunks: number, times: number, warmup: number, measure: (call: Call) => number) => {
-      const expected = chatStream(chunks, true)
-      const results = targets.map((): Array<number> => [])
-      for (let i = 0; i < times + warmup; i++) {
-        for (const [k, t] of targets.entries()) {
-          const call = await post(agent, t.url, requestBody(t.model, chunks), expected)
-          if (!call.exact) inexact++
-          if (i >= warmup) results[k]!.push(measure(call))
+    // Warm-up: every server's JIT before anything is measured.
+    for (const t of targets) tally(await closedLoop(16, Math.max(2, options.seconds), call(t)))
+
+    // Closed loop: per (concurrency, target), per round: req/s, p50, p99, server CPU ms per request.
+    type Point = { readonly rps: number; readonly p50: number; readonly p99: number; readonly cpuMs: number; readonly failed: number }
+    const points = new Map<string, Array<Point>>()
+    for (let round = 0; round < options.rounds; round++) {
+      for (const c of concurrencies) {
+        for (const t of targets) {
+          tally(await closedLoop(c, options.seconds / 3, call(t)))
+          const before = await ask<{ cpuUs: number }>(t.server, "cpu")
+          const start = performance.now()
+          const o = tally(await closedLoop(c, options.seconds, call(t)))
+          const seconds = (performance.now() - start) / 1000
+          const after = await ask<{ cpuUs: number }>(t.server, "cpu")
+          const done = o.latencies.length
+          const key = `${t.name}|${c}`
+          points.set(key, [...(points.get(key) ?? []), {
+            rps: done / seconds,
+            p50: quantile(o.latencies, 0.5),
+            p99: quantile(o.latencies, 0.99),
+            cpuMs: (after.cpuUs - before.cpuUs) / 1000 / Math.max(1, done),
+            failed: o.failed
+          }])
         }
       }
-      return results
     }
-    const ttfb = await rounds(8, options.requests, 50, (call) => call.ttfbMs)
-    const rates = await rounds(chunksFor(options.mib * 1024 * 1024), options.runs, 1, (c) => c.bytes / 1048576 / (c.totalMs / 1000))
 
-    // Concurrency: N streams at once, every byte checked; the gateway's RSS sampled throughout.
-    const each = chunksFor(64 * 1024)
-    const eachBytes = chatStream(each, true)
-    const waves: Array<{ readonly seconds: number; readonly lost: number; readonly rss: readonly [number, number] }> = []
+    // Open loop at 50 req/s.
+    const steady = []
     for (const t of targets) {
-      const pid = (t.url === gatewayUrl ? gateway : proxy).child.pid!
-      const rss: [number, number] = [rssMb(pid), rssMb(pid)]
-      const sampler = setInterval(() => {
-        rss[1] = Math.max(rss[1], rssMb(pid))
-      }, 20)
-      const start = performance.now()
-      const calls = await Promise.all(Array.from({ length: options.concurrency }, () =>
-        post(agent, t.url, requestBody(t.model, each), eachBytes).catch(() => undefined)))
-      const seconds = (performance.now() - start) / 1000
-      clearInterval(sampler)
-      rss[1] = Math.max(rss[1], rssMb(pid))
-      waves.push({ seconds, lost: calls.filter((c) => c === undefined || !c.exact).length, rss })
+      tally(await openLoop(50, Math.min(50, options.steadyCalls), call(t)))
+      steady.push(tally(await openLoop(50, options.steadyCalls, call(t))).latencies)
     }
 
+    // Memory per open stream.
+    const memory: Array<{ readonly name: string; readonly kb: number; readonly failed: number }> = []
+    for (const t of targets.slice(1)) {
+      const before = await ask<{ heapUsed: number }>(t.server, "heap")
+      let started = 0
+      let allStarted: () => void = () => {}
+      const streaming = new Promise<void>((resolve) => allStarted = resolve)
+      const onFirstByte = () => {
+        if (++started === options.openStreams) allStarted()
+      }
+      const calls = Array.from({ length: options.openStreams }, () => post(agent, t.url, body(true), expected, onFirstByte))
+      const all = Promise.all(calls)
+      await Promise.race([streaming, all])
+      const during = await ask<{ heapUsed: number }>(t.server, "heap")
+      upstream.child.send("release")
+      const results = await all
+      const lost = results.filter((r) => !r.exact).length
+      failed += lost
+      memory.push({ name: t.name, kb: (during.heapUsed - before.heapUsed) / 1024 / options.openStreams, failed: lost })
+    }
+
+    // Report.
     console.log(
-      `\nGateway vs direct, OpenAI chat streams with include_usage (${options.requests} sequential small calls for TTFB; ` +
-        `${options.mib} MiB streams × ${options.runs} runs for throughput; ${options.concurrency} concurrent 64 KiB streams)`
+      `\nGateway: 20-event (${expected.length} B) streamed chat calls, keep-alive; servers under test ` +
+        `${hasTaskset ? "pinned to core 1, client and upstream to core 0" : "not pinned (no taskset)"}; ` +
+        `${options.rounds} round(s) × ${options.seconds} s per cell, median (min–max) over rounds; ${loadLine()}`
     )
-    console.log(`| measure | ${targets.map((t) => t.name).join(" | ")} | traced vs direct | target |`)
-    console.log(`| --- |${targets.map(() => " ---: |").join("")} ---: | --- |`)
-    const row = (measure: string, values: ReadonlyArray<number>, digits: number, versus: string, target = "") =>
-      console.log(`| ${measure} | ${values.map((v) => fmt(v, digits)).join(" | ")} | ${versus} | ${target} |`)
-    const medTtfb = ttfb.map(median)
-    const p99Ttfb = ttfb.map((xs) => quantile(xs, 0.99))
-    const mbs = rates.map(median)
-    const last = targets.length - 1
-    row("time to first byte, median (ms)", medTtfb, 2, `+${fmt(medTtfb[last]! - medTtfb[0]!)} ms`, "added < 1 ms")
-    row("time to first byte, p99 (ms)", p99Ttfb, 2, `+${fmt(p99Ttfb[last]! - p99Ttfb[0]!)} ms`)
-    row("streamed MB/s (median)", mbs, 0, `${fmt(mbs[last]! / mbs[0]!)}×`, "≥ 0.8×")
-    row(`${options.concurrency} concurrent streams, wall (s)`, waves.map((w) => w.seconds), 2, `${fmt(waves[0]!.seconds / waves[last]!.seconds)}×`)
-    row(`lost or altered streams (of ${options.concurrency})`, waves.map((w) => w.lost), 0, "", "0")
+    console.log("| target | concurrency | req/s | p50 (ms) | p99 (ms) | server CPU ms / req | failed |")
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (const c of concurrencies) {
+      for (const t of targets) {
+        const ps = points.get(`${t.name}|${c}`)!
+        console.log(
+          `| ${t.name} | ${c} | ${spread(ps.map((p) => p.rps))} | ${spread(ps.map((p) => p.p50), 2)} | ` +
+            `${spread(ps.map((p) => p.p99), 2)} | ${spread(ps.map((p) => p.cpuMs), 3)} | ${ps.reduce((n, p) => n + p.failed, 0)} |`
+        )
+      }
+    }
+    const rps = (name: string, c: number) => median(points.get(`${name}|${c}`)!.map((p) => p.rps))
+    console.log("\nreq/s ratios to the plain proxy:")
+    console.log(`| target | ${concurrencies.map((c) => `c=${c}`).join(" | ")} |`)
+    console.log(`| --- |${concurrencies.map(() => " ---: |").join("")}`)
+    for (const t of targets) {
+      console.log(`| ${t.name} | ${concurrencies.map((c) => `${fmt(rps(t.name, c) / rps(targets[1]!.name, c))}×`).join(" | ")} |`)
+    }
+
+    console.log(`\nSteady 50 req/s, ${options.steadyCalls} calls per target: latency to the end of the stream, added = target − direct`)
+    console.log("| target | p50 (ms) | p99 (ms) | added p50 (ms) | added p99 (ms) |")
+    console.log("| --- | ---: | ---: | ---: | ---: |")
+    const p = (xs: ReadonlyArray<number>, q: number) => quantile(xs, q)
+    for (const [k, t] of targets.entries()) {
+      const xs = steady[k]!
+      console.log(
+        `| ${t.name} | ${fmt(p(xs, 0.5))} | ${fmt(p(xs, 0.99))} | ${fmt(p(xs, 0.5) - p(steady[0]!, 0.5))} | ` +
+          `${fmt(p(xs, 0.99) - p(steady[0]!, 0.99))} |`
+      )
+    }
+
+    console.log(`\nMemory per open stream: ${options.openStreams} streams held open, server heap after a full GC`)
+    console.log("| target | KB per open stream | failed |")
+    console.log("| --- | ---: | ---: |")
+    for (const m of memory) console.log(`| ${m.name} | ${fmt(m.kb, 1)} | ${m.failed} |`)
+
+    const [, proxyName, untracedName, tracedName] = targets.map((t) => t.name) as [string, string, string, string]
+    console.log("")
+    console.log(verdict("traced req/s at c=64 / proxy", rps(tracedName, 64) / rps(proxyName, 64), 0.25))
+    console.log(verdict("untraced req/s at c=64 / proxy", rps(untracedName, 64) / rps(proxyName, 64), 0.4))
+    console.log(verdict("traced / untraced req/s at c=64 (tracing costs ≤ 25 %)", rps(tracedName, 64) / rps(untracedName, 64), 0.75))
+    // Less sensitive to other processes on the server's core than req/s: what one core could serve, from CPU per request.
+    const perCore = (name: string) => 1000 / median(points.get(`${name}|64`)!.map((x) => x.cpuMs))
     console.log(
-      `| proxy RSS during the wave, before → peak (MB) | – | ${waves.slice(1).map((w) => `${fmt(w.rss[0], 0)} → ${fmt(w.rss[1], 0)}`).join(" | ")} | | |`
+      `CPU-bound req/s per core at c=64 (1000 / server CPU ms per request): proxy ${fmt(perCore(proxyName), 0)}, ` +
+        `untraced ${fmt(perCore(untracedName), 0)} (${fmt(perCore(untracedName) / perCore(proxyName))}×), ` +
+        `traced ${fmt(perCore(tracedName), 0)} (${fmt(perCore(tracedName) / perCore(proxyName))}×)`
     )
-    if (inexact > 0) console.log(`WARNING: ${inexact} sequential calls did not return exactly the upstream's bytes`)
+    const addedP99 = p(steady[3]!, 0.99) - p(steady[0]!, 0.99)
+    console.log(`added p99 at 50 req/s, traced: ${fmt(addedP99)} ms (target < 2 ms: ${addedP99 < 2 ? "met" : "MISSED"})`)
+    const tracedKb = memory[2]!.kb
+    console.log(`traced memory per open stream: ${fmt(tracedKb, 1)} KB (target ≤ 30 KB: ${tracedKb <= 30 ? "met" : "MISSED"})`)
+    console.log(`failed streams, all phases: ${failed} (target 0: ${failed === 0 ? "met" : "MISSED"})`)
   } finally {
     agent.destroy()
-    gateway.child.kill("SIGTERM")
-    for (const p of [upstream, proxy]) p.child.kill("SIGTERM")
-    await Promise.all([gateway, upstream, proxy].map((p) => once(p.child, "exit")))
+    const servers = [traced, untraced, proxy, upstream]
+    for (const s of servers) s.child.kill("SIGTERM")
+    await Promise.all(servers.map((s) => s.child.exitCode === null ? once(s.child, "exit") : undefined))
   }
 }

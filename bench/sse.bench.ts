@@ -1,120 +1,75 @@
 /**
- * SSE decoding throughput: 64 MiB of OpenAI-chat-like events in 16 KiB chunks, against raw TextDecoder (the
- * ceiling) and eventsource-parser (the peer), all in this process.
+ * SSE decoding throughput: a synthetic OpenAI-chat-like stream in 16 KiB chunks, against raw TextDecoder (the
+ * ceiling) and eventsource-parser (the peer).
+ *
+ * Every run of every variant is its own fresh process (`bench/sse/worker.ts`): decoders are JIT- and GC-state
+ * sensitive, and warming one path in a process before timing another hides what a real process sees. The runs
+ * are interleaved (run 1 of every variant, then run 2, …) so drift on a shared machine hits all alike. Each
+ * process times three passes over the stream in CPU time; a row is the median over its processes with min–max.
+ * "Poisoned": the process first holds ~7,000 events of the same decoder across GCs (a slow consumer at startup).
  */
-import { Chunk, Effect, Option, Stream } from "effect"
-import { createParser } from "eventsource-parser"
-import * as Sse from "../src/Sse.js"
-import { concat } from "../src/internal/bytes.js"
-import { chunked, compare, printTable, ratio } from "./support.js"
+import { join } from "node:path"
+import { inFreshProcess, loadLine, median, spread, verdict } from "./support.js"
 
-const asciiWords = ["hello", "world", "stream", "token", "the", "model", "answer", "is", "data", "json", "event", "of"]
-// Real recorded streams carry raw UTF-8 on 1–3% of lines (see ../shared/fixtures); one event in ten here does.
-const multiByteWords = ["café", "naïve", "你好", "世界", "🎉", "👍🏽", "Ωμέγα"]
-
-/** A deterministic OpenAI-chat-like stream of `targetBytes` bytes: 200–400 byte `data:` events. */
-export const syntheticChatStream = (targetBytes: number): Uint8Array => {
-  const encoder = new TextEncoder()
-  const parts: Array<Uint8Array> = []
-  let total = 0
-  let seed = 42
-  const rand = (n: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff
-    return seed % n
-  }
-  for (let i = 0; total < targetBytes; i++) {
-    let text = rand(10) === 0 ? multiByteWords[rand(multiByteWords.length)] + " " : ""
-    const want = 60 + rand(200)
-    while (text.length < want) text += asciiWords[rand(asciiWords.length)] + " "
-    const chunk = {
-      id: "chatcmpl-9xYz",
-      object: "chat.completion.chunk",
-      created: 1730000000,
-      model: "gpt-4o-mini",
-      choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]
-    }
-    const bytes = encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`)
-    parts.push(bytes)
-    total += bytes.length
-  }
-  return concat(parts)
+interface WorkerResult {
+  readonly rates: ReadonlyArray<number>
+  readonly events: number
+  readonly gcShare: number
+  readonly peakHeapMb: number
 }
 
+interface Row {
+  readonly name: string
+  readonly variant: string
+  readonly poisoned: boolean
+}
+
+const rows: ReadonlyArray<Row> = [
+  { name: "raw TextDecoder (ceiling: decoding alone)", variant: "ceiling", poisoned: false },
+  { name: "eventsource-parser 3 + TextDecoder (peer)", variant: "peer", poisoned: false },
+  { name: "Sse.makeParser (ours, pure)", variant: "pure", poisoned: false },
+  { name: "Sse.decode, one Stream element per 16 KiB (ours, Effect)", variant: "decode", poisoned: false },
+  { name: "Effect floor: the same source and consumer, a pass-through stage, no parsing", variant: "stage", poisoned: false },
+  { name: "peer, poisoned start", variant: "peer", poisoned: true },
+  { name: "Sse.makeParser, poisoned start", variant: "pure", poisoned: true },
+  { name: "Sse.decode, poisoned start", variant: "decode", poisoned: true }
+]
+
+const worker = join(import.meta.dirname, "sse", "worker.ts")
+
 export const run = async (options: { readonly mib: number; readonly runs: number }) => {
-  const bytes = syntheticChatStream(options.mib * 1024 * 1024)
-  const chunks = chunked(bytes, 16 * 1024)
-  const size = bytes.length
-
-  const [ceiling, peer, pure, effect, effectPerChunk] = await compare(size, options.runs, [
-    {
-      name: "raw TextDecoder (ceiling)",
-      run: (sample) => {
-        const decoder = new TextDecoder()
-        let chars = 0
-        for (let i = 0; i < chunks.length; i++) {
-          chars += decoder.decode(chunks[i], { stream: true }).length
-          if ((i & 63) === 0) sample()
-        }
-        return chars + decoder.decode().length
-      }
-    },
-    {
-      name: "eventsource-parser 3 + TextDecoder (peer)",
-      run: (sample) => {
-        const decoder = new TextDecoder()
-        let events = 0
-        const parser = createParser({ onEvent: () => events++ })
-        for (let i = 0; i < chunks.length; i++) {
-          parser.feed(decoder.decode(chunks[i], { stream: true }))
-          if ((i & 63) === 0) sample()
-        }
-        parser.feed(decoder.decode())
-        return events
-      }
-    },
-    {
-      name: "Sse.makeParser (pure, ours)",
-      run: (sample) => {
-        const parser = Sse.makeParser()
-        let events = 0
-        for (let i = 0; i < chunks.length; i++) {
-          events += parser.feed(chunks[i]!).length
-          if ((i & 63) === 0) sample()
-        }
-        return events + parser.end().length
-      }
-    },
-    {
-      name: "Sse.decode, Stream.fromIterable(chunks) source (ours)",
-      run: (sample) =>
-        Effect.runPromise(
-          Stream.fromIterable(chunks).pipe(Sse.decode(), Stream.runCount, Effect.tap(() => sample()))
-        )
-    },
-    {
-      // One Uint8Array per stream element as an HTTP body delivers them: the source alone costs ~5 µs per element
-      // here (Stream.unfoldChunk), paid by this variant and by no other row.
-      name: "Sse.decode, one Stream chunk per 16 KiB (ours)",
-      run: (sample) =>
-        Effect.runPromise(
-          Stream.unfoldChunk(0, (i) => {
-            if ((i & 63) === 0) sample()
-            return i < chunks.length ? Option.some([Chunk.of(chunks[i]!), i + 1] as const) : Option.none()
-          }).pipe(Sse.decode(), Stream.runCount)
-        )
+  const results = rows.map((): Array<WorkerResult> => [])
+  for (let i = 0; i < options.runs; i++) {
+    for (const [k, row] of rows.entries()) {
+      results[k]!.push(await inFreshProcess<WorkerResult>(worker, [row.variant, String(options.mib), row.poisoned ? "1" : "0"]))
     }
-  ])
-
-  printTable(`SSE decode: ${(size / 1048576).toFixed(0)} MiB, 16 KiB chunks, node ${process.version}`, [
-    ceiling!,
-    peer!,
-    pure!,
-    effect!,
-    effectPerChunk!
-  ])
-  console.log(ratio("pure / peer", pure!, peer!, 1.25))
-  console.log(ratio("pure / ceiling", pure!, ceiling!, 0.6))
-  console.log(ratio("Sse.decode (Effect, fromIterable) / peer", effect!, peer!, 0.9))
-  console.log(ratio("Sse.decode (Effect, one chunk per 16 KiB) / peer", effectPerChunk!, peer!, 0.9))
-  console.log(ratio("Sse.decode (Effect, fromIterable) / ceiling", effect!, ceiling!))
+  }
+  // A process's figure is the median of its passes; a row's, the median over its processes.
+  const rates = results.map((rs) => rs.map((r) => median(r.rates)))
+  const rate = (variant: string, poisoned: boolean) => median(rates[rows.findIndex((r) => r.variant === variant && r.poisoned === poisoned)]!)
+  console.log(
+    `\nSSE decode: ${options.mib} MiB, 16 KiB chunks, ${options.runs} fresh processes per row, MB per CPU-second ` +
+      `(median of 3 passes per process; median over processes (min–max)); ${loadLine()}`
+  )
+  console.log("| pipeline | MB/s | GC share of CPU | peak heap growth (MB) | / peer |")
+  console.log("| --- | ---: | ---: | ---: | ---: |")
+  const peer = rate("peer", false)
+  for (const [k, row] of rows.entries()) {
+    const gcShare = median(results[k]!.map((r) => r.gcShare))
+    const heap = Math.max(...results[k]!.map((r) => r.peakHeapMb))
+    console.log(
+      `| ${row.name} | ${spread(rates[k]!)} | ${(gcShare * 100).toFixed(0)} % | ${heap.toFixed(1)} | ${(median(rates[k]!) / peer).toFixed(2)}× |`
+    )
+  }
+  console.log(verdict("Sse.decode, fresh / peer", rate("decode", false) / peer, 0.9))
+  console.log(verdict("Sse.decode, poisoned / peer (fresh)", rate("decode", true) / peer, 0.6))
+  console.log(verdict("Sse.decode, slowest process / peer", Math.min(...rows.flatMap((r, k) => r.variant === "decode" ? rates[k]! : [])) / peer, 0.6))
+  // Time per MiB adds up: what Sse.decode costs over the pure parser is about one Effect stage's cost.
+  const msPerMib = (variant: string) => 1000 / rate(variant, false)
+  console.log(
+    `ms per MiB: Sse.decode ${msPerMib("decode").toFixed(2)} ≈ pure ${msPerMib("pure").toFixed(2)} + Effect stage ` +
+      `${msPerMib("stage").toFixed(2)} (${(msPerMib("pure") + msPerMib("stage")).toFixed(2)})`
+  )
+  console.log(verdict("pure / peer", rate("pure", false) / peer, 1.25))
+  console.log(verdict("pure / ceiling", rate("pure", false) / rate("ceiling", false), 0.6))
 }

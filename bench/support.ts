@@ -1,6 +1,8 @@
 /**
- * Shared benchmark helpers: timing (median of runs), heap sampling and table printing.
+ * Shared benchmark helpers: timing (median of runs), heap sampling, fresh worker processes and table printing.
  */
+import { spawn } from "node:child_process"
+import { loadavg } from "node:os"
 import { getHeapStatistics } from "node:v8"
 
 export interface Measurement {
@@ -9,7 +11,8 @@ export interface Measurement {
   readonly peakHeapMb: number
 }
 
-const gc = (): void => {
+/** A full GC when the process runs with `--expose-gc` (the bench and its workers do); nothing otherwise. */
+export const gc = (): void => {
   const collect = (globalThis as { gc?: () => void }).gc
   if (collect !== undefined) collect()
 }
@@ -34,9 +37,10 @@ export const median = (xs: ReadonlyArray<number>): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/** The `q` quantile of `xs` (NaN when empty: every call of a cell failed). */
 export const quantile = (xs: ReadonlyArray<number>, q: number): number => {
   const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
 }
 
 /** One contender of a comparison: `run` does the whole job once and calls `sample` now and then (heap). */
@@ -98,3 +102,48 @@ export const measure = async (
   runs: number,
   run: (sample: () => void) => unknown | Promise<unknown>
 ): Promise<Measurement> => (await compare(bytes, runs, [{ name, run }]))[0]!
+
+/** CPU seconds (user + system, all threads) this process has used: on a shared machine wall time counts others. */
+export const cpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1e6
+}
+
+/**
+ * Runs `node --expose-gc --import tsx <script> <args>` in a fresh process and parses the JSON on the last line of
+ * its stdout: each JIT-sensitive measurement gets a process of its own, with nothing warmed before it.
+ */
+export const inFreshProcess = <A>(script: string, args: ReadonlyArray<string>): Promise<A> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", script, ...args], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.setEncoding("utf8").on("data", (s: string) => out += s)
+    child.on("error", reject)
+    child.on("exit", (code) => {
+      const last = out.trim().split("\n").at(-1)
+      if (code !== 0 || last === undefined) return reject(new Error(`${script} ${args.join(" ")} exited with ${code}`))
+      try {
+        resolve(JSON.parse(last) as A)
+      } catch {
+        reject(new Error(`${script} ${args.join(" ")} printed no JSON: ${last}`))
+      }
+    })
+  })
+
+/** `median (min–max)` of `xs`. */
+export const spread = (xs: ReadonlyArray<number>, digits = 0): string =>
+  `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`
+
+/** `a / b` with the verdict against a `≥ target`. */
+export const verdict = (label: string, value: number, target?: number, unit = "×"): string => {
+  const met = target === undefined ? "" : value >= target ? ` (target ≥ ${target}${unit}: met)` : ` (target ≥ ${target}${unit}: MISSED)`
+  return `${label}: ${value.toFixed(2)}${unit}${met}`
+}
+
+/** The machine's load when a bench starts (its figures are only comparable at a similar load). */
+export const loadLine = (): string => {
+  const [one = 0, five = 0] = loadavg()
+  return `node ${process.version}, load average ${one.toFixed(2)} (1 min), ${five.toFixed(2)} (5 min)`
+}

@@ -214,6 +214,33 @@ describe("Sse UTF-8", () => {
   }, { fastCheck: { numRuns: 2000 } })
 })
 
+describe("Sse caller-owned buffers", () => {
+  it("a line split across chunks survives the caller reusing its Buffer after feed returns", () => {
+    // Node hands out Buffers; a socket reader may refill the same memory for the next chunk.
+    const shared = Buffer.alloc(16)
+    const parser = Sse.makeParser()
+    const first = Buffer.from("data: hel")
+    first.copy(shared)
+    const events = parser.feed(shared.subarray(0, first.length))
+    shared.fill(0x78) // the caller reuses its buffer: "xxxx…"
+    const second = Buffer.from("lo\n\n")
+    second.copy(shared)
+    events.push(...parser.feed(shared.subarray(0, second.length)))
+    expect(events.map((e) => e.data)).toEqual(["hello"])
+  })
+
+  it("events returned by one feed are not changed by the next feed", () => {
+    const parser = Sse.makeParser()
+    const first = parser.feed(utf8("data: a\n\ndata: b\n\n"))
+    const snapshot = first.map((e) => e.data)
+    const second = parser.feed(utf8("data: c\n\n"))
+    expect(first.map((e) => e.data)).toEqual(snapshot)
+    expect(second.map((e) => e.data)).toEqual(["c"])
+    first.length = 0 // the caller owns the array it got
+    expect(parser.feed(utf8("data: d\n\n")).map((e) => e.data)).toEqual(["d"])
+  })
+})
+
 describe("Sse bounds", () => {
   it.effect("a line over maxBufferSize fails with SseError naming size and limit", () =>
     Effect.gen(function*() {
@@ -245,6 +272,19 @@ describe("Sse bounds", () => {
       expect(parser.overflow()?.kind).toBe("event")
     }
   })
+
+  it.prop("with multi-byte text, the overflow verdict and the events before it do not depend on the chunking", [
+    streamAndCuts,
+    FastCheck.integer({ min: 1, max: 40 })
+  ], ([{ bytes, cuts }, maxBufferSize]) => {
+    const run = (chunks: ReadonlyArray<Uint8Array>) => {
+      const parser = Sse.makeParser({ maxBufferSize })
+      const events = chunks.flatMap((c) => parser.feed(c))
+      return { events, kind: parser.overflow()?.kind }
+    }
+    expect(run(splitAt(bytes, cuts))).toEqual(run([bytes]))
+    expect(run(byteByByte(bytes))).toEqual(run([bytes]))
+  }, { fastCheck: { numRuns: 1000 } })
 
   it.effect("an event whose data exceeds maxBufferSize fails with EventTooLarge", () =>
     Effect.gen(function*() {

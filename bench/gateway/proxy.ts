@@ -4,6 +4,9 @@
  */
 import { Agent, createServer, request } from "node:http"
 import type { AddressInfo } from "node:net"
+import { serveBenchIpc } from "./ipc.js"
+
+serveBenchIpc()
 
 const upstream = new URL(process.argv[2]!)
 const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
@@ -19,7 +22,9 @@ const server = createServer((req, res) => {
   out.on("error", () => res.destroy())
   req.pipe(out)
 })
-server.keepAliveTimeout = 60_000
+// The gateway's own keep-alive settings, so that both see the same client behaviour.
+server.keepAliveTimeout = 65_000
+server.headersTimeout = 66_000
 server.listen({ host: "127.0.0.1", port: 0, backlog: 4096 }, () => {
   process.stdout.write(`${(server.address() as AddressInfo).port}\n`)
 })

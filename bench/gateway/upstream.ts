@@ -2,10 +2,23 @@
  * The benchmark's upstream, run as its own process (so it does not share an event loop with the gateway or the
  * client): `POST /v1/chat/completions` answers {@link chatStream} with `max_tokens` content chunks, written in
  * 16 KiB slices with backpressure. Prints its port on stdout once listening.
+ *
+ * `"bench_hold": true` in the body holds the stream open after its first event until the parent sends
+ * `"release"` on the IPC channel (memory per open stream).
  */
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { chatStream } from "./chatStream.js"
+import { serveBenchIpc } from "./ipc.js"
+
+/** Streams held open, each waiting for "release". */
+let held: Array<() => void> = []
+serveBenchIpc((message) => {
+  if (message !== "release") return
+  const waiting = held
+  held = []
+  for (const resume of waiting) resume()
+})
 
 const SLICE = 16 * 1024
 const cache = new Map<string, Buffer>()
@@ -24,6 +37,7 @@ const server = createServer((req, res) => {
     const body = JSON.parse(Buffer.concat(parts).toString("utf8")) as {
       readonly max_tokens?: number
       readonly stream_options?: { readonly include_usage?: boolean }
+      readonly bench_hold?: boolean
     }
     const bytes = streamFor(body.max_tokens ?? 16, body.stream_options?.include_usage === true)
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
@@ -36,10 +50,17 @@ const server = createServer((req, res) => {
       }
       res.end()
     }
+    if (body.bench_hold === true) {
+      const first = bytes.indexOf("\n\n") + 2
+      res.write(bytes.subarray(0, first))
+      offset = first
+      held.push(pump)
+      return
+    }
     pump()
   })
 })
-server.keepAliveTimeout = 60_000
+server.keepAliveTimeout = 65_000
 server.listen({ host: "127.0.0.1", port: 0, backlog: 4096 }, () => {
   process.stdout.write(`${(server.address() as AddressInfo).port}\n`)
 })
