@@ -67,12 +67,13 @@ const migrations = Migrator.fromRecord({
     )`
     yield* sql`CREATE INDEX traces_by_start ON traces (start_us DESC, trace_id DESC)`
     yield* sql`CREATE INDEX traces_by_endpoint ON traces (endpoint, start_us DESC, trace_id DESC)`
+    // A rowid table: span rows are large (JSON), which a WITHOUT ROWID b-tree holds badly (measured 2x slower).
     yield* sql`CREATE TABLE spans (
       trace_id TEXT NOT NULL,
       span_id TEXT NOT NULL,
-      data TEXT NOT NULL,
-      PRIMARY KEY (trace_id, span_id)
-    ) WITHOUT ROWID`
+      data TEXT NOT NULL
+    )`
+    yield* sql`CREATE UNIQUE INDEX spans_by_trace ON spans (trace_id, span_id)`
   })
 })
 
