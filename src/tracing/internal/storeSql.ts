@@ -67,6 +67,8 @@ const migrations = Migrator.fromRecord({
     )`
     yield* sql`CREATE INDEX traces_by_start ON traces (start_us DESC, trace_id DESC)`
     yield* sql`CREATE INDEX traces_by_endpoint ON traces (endpoint, start_us DESC, trace_id DESC)`
+    // Errors are sparse: without it, a page of errors scans the newest traces until it has found enough.
+    yield* sql`CREATE INDEX traces_by_status ON traces (status, start_us DESC, trace_id DESC)`
     // A rowid table: span rows are large (JSON), which a WITHOUT ROWID b-tree holds badly (measured 2x slower).
     yield* sql`CREATE TABLE spans (
       trace_id TEXT NOT NULL,
