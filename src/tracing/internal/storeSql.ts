@@ -359,7 +359,10 @@ const build = (options: Options) =>
     }).pipe(Effect.forever)
 
     // A final drain when the scope closes (after the tracer provider has flushed into the queue).
-    yield* Effect.addFinalizer(() => Effect.withTracerEnabled(drain, false))
+    // Then the WAL is folded into the file, so that a stopped gateway leaves one file that holds everything.
+    yield* Effect.addFinalizer(() =>
+      Effect.withTracerEnabled(Effect.zipRight(drain, Effect.ignore(sql`PRAGMA wal_checkpoint(TRUNCATE)`)), false)
+    )
     yield* Effect.forkScoped(Effect.withTracerEnabled(Effect.zipRight(safeRetain, writer), false))
 
     const read = <A>(effect: Effect.Effect<A, unknown>): Effect.Effect<A, TraceStore.TraceStoreError> =>
