@@ -8,7 +8,8 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Summaries from "../tracing/internal/summary.js"
 
-const message = (text: string) => ({ message: () => text })
+// `override`: the text replaces the messages of inner failures too (e.g. NumberFromString on "abc").
+const message = (text: string) => ({ message: () => ({ message: text, override: true }) })
 
 const IntFromString = (min: number, max: number, what: string) =>
   Schema.NumberFromString.pipe(
@@ -46,7 +47,9 @@ export const Instant = Schema.transformOrFail(Schema.String, Schema.Number, {
   encode: (millis) => ParseResult.succeed(String(millis))
 }).annotations(message("expected an ISO 8601 time or epoch milliseconds"))
 
-const NonEmpty = Schema.String.pipe(Schema.minLength(1, message("expected a non-empty value")), Schema.maxLength(1024, message("expected at most 1024 characters")))
+const NonEmpty = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(1024)).annotations(
+  message("expected a non-empty value of at most 1024 characters")
+)
 
 const literal = <const L extends ReadonlyArray<string>>(...values: L) =>
   Schema.Literal(...values).annotations(message(`expected ${values.map((v) => JSON.stringify(v)).join(" | ")}`))

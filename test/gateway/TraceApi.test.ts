@@ -6,11 +6,14 @@
 import Anthropic from "@anthropic-ai/sdk"
 import { GoogleGenAI } from "@google/genai"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { Effect, Layer, Option, Schema } from "effect"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import OpenAI from "openai"
+import * as GatewayConfig from "../../src/gateway/GatewayConfig.js"
+import * as Server from "../../src/gateway/Server.js"
+import * as Startup from "../../src/gateway/Startup.js"
 import * as AnthropicMessages from "../../src/providers/AnthropicMessages.js"
 import * as Attributes from "../../src/tracing/Attributes.js"
 import type { Page, StoredSpan, Summary, Trace } from "../../src/tracing/TraceStore.js"
@@ -295,5 +298,23 @@ describe("Trace API", () => {
         }))
       const again = yield* withGateway(configure, (h) => summaryOf(h, "echo"))
       expect(again).toEqual(first)
+    }))
+
+  it.live("a corrupt store file: the gateway does not start, and says why in one line naming the file", () =>
+    Effect.gen(function*() {
+      const path = join(mkdtempSync(join(tmpdir(), "llm-trace-api-")), "traces.db")
+      writeFileSync(path, Buffer.alloc(4096, 0x21))
+      const config = Schema.decodeUnknownSync(GatewayConfig.Config)({
+        server: { port: 0 },
+        tracing: { store: { path } },
+        endpoints: [{ name: "echo", provider: { kind: "echo" } }]
+      })
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(Server.layer(config))))
+      assert(error._tag === "TraceStoreError")
+      const line = Startup.storeError(error)
+      expect(line.reason).toBe("TraceStore")
+      expect(line.message).toContain(path)
+      expect(line.message).toMatch(/not a database/)
+      expect(line.message).not.toContain("\n")
     }))
 })
