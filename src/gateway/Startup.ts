@@ -222,6 +222,7 @@ const tracesLine = (config: GatewayConfig.Config): string => {
  *   traces     .effect-llm-trace/traces.db (kept 7 days, 1 GiB at most): GET /api/traces
  *   export     none (set OTEL_EXPORTER_OTLP_ENDPOINT to send spans over OTLP)
  *   listening  http://127.0.0.1:8080
+ *   viewer     http://127.0.0.1:8080/ (traces, usage)
  * ```
  *
  * @since 0.2.0
@@ -247,7 +248,8 @@ export const report = (facts: Facts): string => {
         onSome: (otlp) => `OTLP ${otlp.protocol} → ${Url.display(otlp.url)}`
       })
     ],
-    ["listening", url(facts.address)]
+    ["listening", url(facts.address)],
+    ["viewer", `${url(facts.address)}/ (traces, usage)`]
   ]
   return [`effect-llm-trace ${facts.version} gateway`, ...rows.map(([key, value]) => `  ${key.padEnd(10)} ${value}`)]
     .join("\n")

@@ -62,7 +62,7 @@ const literal = <const L extends ReadonlyArray<string>>(...values: L) =>
  */
 export const ListParams = {
   endpoint: NonEmpty,
-  status: literal("ok", "error", "unset"),
+  status: literal("ok", "error", "unset", "in_progress"),
   model: NonEmpty,
   kind: literal("gateway", "replay"),
   since: Instant,

@@ -29,6 +29,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as StoreSpan from "./internal/storeSpan.js"
+import * as StoreLive from "./internal/storeLive.js"
 import * as internalMemory from "./internal/storeMemory.js"
 import * as internalSql from "./internal/storeSql.js"
 
@@ -113,7 +114,8 @@ export interface Summary {
   /** Exact nanoseconds since the epoch, as a decimal string. */
   readonly startTimeUnixNano: string
   readonly durationMs: number
-  readonly status: "ok" | "error" | "unset"
+  /** `in_progress`: a gateway call still running (listed from its start; its spans are stored when it ends). */
+  readonly status: "ok" | "error" | "unset" | "in_progress"
   readonly errorType: string | null
   /** `http.response.status_code` of the gateway span. */
   readonly statusCode: number | null
@@ -318,7 +320,7 @@ export class TraceStore extends Context.Tag("effect-llm-trace/TraceStore")<Trace
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options?: Options): TraceStore["Type"] => internalMemory.make(options)
+export const make = (options?: Options): TraceStore["Type"] => StoreLive.withLive(internalMemory.make(options))
 
 /**
  * The store `options.path` asks for: in memory ({@link make}) when it is absent or `":memory:"`, else a SQLite
@@ -332,7 +334,7 @@ export const make = (options?: Options): TraceStore["Type"] => internalMemory.ma
 export const makeScoped = (options?: Options): Effect.Effect<TraceStore["Type"], TraceStoreError, Scope.Scope> =>
   options?.path === undefined || options.path === ":memory:"
     ? Effect.sync(() => make(options))
-    : internalSql.make({ ...options, path: options.path })
+    : Effect.map(internalSql.make({ ...options, path: options.path }), StoreLive.withLive)
 
 /**
  * A fresh store per layer build ({@link makeScoped}). Feed it by registering `spanProcessor` with a tracer

@@ -115,7 +115,8 @@ describe("Startup", () => {
       "             echo → echo/echo (in process), traced",
       "  traces     .effect-llm-trace/traces.db (kept 7 days, 1 GiB at most): GET /api/traces",
       "  export     OTLP http/json → https://otel.example:4318/v1/traces",
-      "  listening  http://127.0.0.1:8080"
+      "  listening  http://127.0.0.1:8080",
+      "  viewer     http://127.0.0.1:8080/ (traces, usage)"
     ].join("\n"))
     const builtIn = Startup.report({
       version: "1.2.3",
@@ -251,7 +252,8 @@ describe("the effect-llm-trace process", () => {
           "  endpoints  slow → echo/slow (in process), traced",
           "  traces     .effect-llm-trace/traces.db (kept 7 days, 1 GiB at most): GET /api/traces",
           `  export     OTLP http/protobuf → ${receiver.url}`,
-          `  listening  ${url}\n`
+          `  listening  ${url}`,
+          `  viewer     ${url}/ (traces, usage)\n`
         ].join("\n"))
 
         const chat = (words: number) =>

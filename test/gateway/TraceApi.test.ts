@@ -287,6 +287,31 @@ describe("Trace API", () => {
         expect(usage.body.groups.find((g) => g.key === "(none)")).toEqual(expect.objectContaining({ calls: 3, errors: 3 }))
       })))
 
+  it.live("a call in flight is listed as in_progress from its start, then as what it became, once", () =>
+    withGateway(() => ({ endpoints: [{ name: "slow", provider: { kind: "echo", delayMs: 100 } }] }), (h) =>
+      Effect.gen(function*() {
+        const client = openai(h)
+        // Six words at 100 ms each: the call runs for about half a second.
+        const call = Effect.promise(async () => {
+          const stream = await client.chat.completions.create({ model: "slow", stream: true, messages: [{ role: "user", content: "one two three four five six" }] })
+          let text = ""
+          for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ""
+          return text
+        })
+        const fiber = yield* Effect.fork(call)
+        yield* Harness.eventually(Effect.map(list(h, "endpoint=slow"), (p) => p.traces.some((t) => t.status === "in_progress")))
+        const running = (yield* list(h, "endpoint=slow")).traces
+        expect(running).toHaveLength(1)
+        expect(running[0]).toEqual(expect.objectContaining({ status: "in_progress", endpoint: "slow", kind: "gateway", spanCount: 1 }))
+        expect((yield* list(h, "status=in_progress")).traces.map((t) => t.traceId)).toEqual([running[0]!.traceId])
+        expect((yield* list(h, "status=ok")).traces).toEqual([])
+        expect(yield* Effect.fromFiber(fiber)).toContain("six")
+        yield* Harness.eventually(Effect.map(list(h, "endpoint=slow"), (p) => p.traces[0]?.status === "ok"))
+        const done = (yield* list(h, "endpoint=slow")).traces
+        expect(done.map((t) => [t.traceId, t.status])).toEqual([[running[0]!.traceId, "ok"]])
+        expect(done[0]!.durationMs).toBeGreaterThanOrEqual(running[0]!.durationMs)
+      })))
+
   it.live("a file store: the gateway's traces are still there after a restart", () =>
     Effect.gen(function*() {
       const path = join(mkdtempSync(join(tmpdir(), "llm-trace-api-")), "traces.db")

@@ -131,7 +131,7 @@ export const app = String.raw`
     replace(main, [
       h("form", { class: "filters", role: "search", onsubmit: function (ev) { ev.preventDefault(); } }, [
         field("endpoint", "Endpoint", text("endpoint")),
-        field("status", "Status", select("status", [["", "any"], ["ok", "ok"], ["error", "error"], ["unset", "unset"]])),
+        field("status", "Status", select("status", [["", "any"], ["ok", "ok"], ["error", "error"], ["unset", "unset"], ["in_progress", "in progress"]])),
         field("model", "Model", text("model")),
         field("kind", "Kind", select("kind", [["", "gateway + replay"], ["gateway", "gateway"], ["replay", "replay"]])),
         h("label", { class: "field auto" }, [auto, h("span", null, "Auto-refresh")]),

@@ -49,6 +49,7 @@ td.model { max-width: 18em; overflow: hidden; text-overflow: ellipsis; }
 .badge-ok { background: var(--ok); }
 .badge-error { background: var(--error); }
 .badge-unset { background: var(--unset); }
+.badge-in_progress { background: #2563eb; }
 button.more { margin-top: 1em; font: inherit; padding: 0.3em 0.9em; }
 .trace-head h1 { font-size: 18px; margin: 0 0 0.6em; }
 dl.facts { display: flex; flex-wrap: wrap; gap: 0.4em 1.6em; margin: 0 0 1em; }
