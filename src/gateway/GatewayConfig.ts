@@ -240,7 +240,7 @@ const PositiveNumber = Schema.Number.pipe(Schema.positive(), Schema.finite()).an
 
 /**
  * Where traces are kept: a SQLite file (default `./.effect-llm-trace/traces.db`, relative to the working
- * directory) or `":memory:"` (lost at exit, bounded by `tracing.maxTraces`). File store: traces older than
+ * directory) or `":memory:"` (lost at exit, bounded by `tracing.maxTraces` and by `maxBytes`, default 256 MiB there). File store: traces older than
  * `maxAgeDays` (default 7) are deleted, and the oldest while stored spans exceed `maxBytes` (default 1 GiB);
  * `queueSize` (default 20 000) spans may wait to be written, further spans are dropped and counted.
  *

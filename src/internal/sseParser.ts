@@ -8,14 +8,7 @@
  *
  * @internal
  */
-
-/** @internal */
-export interface Event {
-  readonly event: string
-  readonly data: string
-  readonly id: string
-  readonly retry: number | undefined
-}
+import type { Event } from "../Sse.js"
 
 /** @internal */
 export interface Overflow {

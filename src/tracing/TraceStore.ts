@@ -272,7 +272,10 @@ export interface Options {
   readonly path?: string | undefined
   /** File store: traces older than this many days are deleted (default 7). @since 0.2.0 */
   readonly maxAgeDays?: number | undefined
-  /** File store: the oldest traces are deleted while the stored spans exceed this many bytes (default 1 GiB). @since 0.2.0 */
+  /**
+   * The oldest traces are deleted while the stored spans exceed this many bytes: file store default 1 GiB (bytes
+   * of the stored JSON); in-memory default 256 MiB (string bytes held, see the store's doc). @since 0.2.0
+   */
   readonly maxBytes?: number | undefined
   /** File store: spans waiting to be written, at most (default 20 000); further spans are dropped and counted. @since 0.2.0 */
   readonly queueSize?: number | undefined

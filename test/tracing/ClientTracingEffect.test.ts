@@ -31,7 +31,7 @@ const openAi = (apiUrl: string, tracing: ClientTracing.Options = {}) =>
   )
 
 const anthropic = (apiUrl: string) =>
-  AnthropicLanguageModel.layer({ model: "claude-sonnet-4-5" }).pipe(
+  AnthropicLanguageModel.layer({ model: "claude-sonnet-5-5" }).pipe(
     Layer.provide(AnthropicClient.layer({ apiKey: Redacted.make("sk-ant-secret-5678"), apiUrl })),
     Layer.provide(ClientTracing.layer()),
     Layer.provide(NodeHttpClient.layerUndici)
@@ -116,7 +116,7 @@ describe("ClientTracing.layer with @effect/ai", () => {
       const [unary, streamed] = spans.filter((s) => s.name.startsWith("provider/")).sort((a, b) =>
         Number(attr(a, "gen_ai.request.stream")) - Number(attr(b, "gen_ai.request.stream"))
       )
-      expect(unary!.name).toBe("provider/anthropic/claude-sonnet-4-5")
+      expect(unary!.name).toBe("provider/anthropic/claude-sonnet-5-5")
       expect(unary!.parentSpanId).toBe(spans.find((s) => s.name === "LanguageModel.generateText")!.spanId)
       expect(attr(unary!, "gen_ai.usage.output_tokens")).toBe(response.usage.outputTokens)
       expect(server.received[0]!.headers.traceparent).toBe(`00-${unary!.traceId}-${unary!.spanId}-01`)

@@ -60,7 +60,7 @@ const calls = async (c: ReturnType<typeof clients>) => {
     chatStream: await collect(await c.openai.chat.completions.create({ model: "gpt-4o-mini", messages, stream: true, stream_options: { include_usage: true } })),
     chat: await c.openaiJson.chat.completions.create({ model: "gpt-4o-mini", messages }),
     responsesStream: await collect(await c.responses.responses.create({ model: "gpt-4.1", input: "hi", stream: true })),
-    anthropicStream: await collect(await c.anthropic.messages.create({ model: "claude-sonnet-4-5", max_tokens: 64, messages, stream: true })),
+    anthropicStream: await collect(await c.anthropic.messages.create({ model: "claude-sonnet-5-5", max_tokens: 64, messages, stream: true })),
     genaiStream: (await collect(await c.genai.models.generateContentStream({ model: "gemini-2.0-flash", contents: "hi" }))).map((r) => r.text)
   }
 }
@@ -80,7 +80,7 @@ describe("ClientTracing.fetch with the official SDKs", () => {
 
       const spans = receiver.spans()
       expect(spans.map((s) => s.name).sort()).toEqual([
-        "provider/anthropic/claude-sonnet-4-5",
+        "provider/anthropic/claude-sonnet-5-5",
         "provider/gemini/gemini-2.0-flash",
         "provider/openai/gpt-4.1",
         "provider/openai/gpt-4o-mini",

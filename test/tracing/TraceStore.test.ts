@@ -271,6 +271,21 @@ describe("TraceStore", () => {
     { fastCheck: { numRuns: 300 } }
   )
 
+  it("bounded by bytes: 300 traces with 1 MB prompts stay under maxBytes, the newest kept, listing stays cheap", () => {
+    const maxBytes = 32 * 1024 * 1024
+    const { store, tracer } = setup({ maxBytes })
+    const prompt = "p".repeat(1_000_000)
+    const roots = Array.from({ length: 300 }, (_, i) =>
+      emit(tracer, { name: `t${i}`, start: hr(i + 1, 0), attributes: { [Attributes.SpanInputs]: prompt } }))
+    const kept = roots.filter((root) => Option.isSome(getTrace(store, traceOf(root))))
+    // 32 MiB holds 33 one-megabyte traces: the newest 33 (each counted at its string bytes plus a small overhead).
+    expect(kept.map(traceOf)).toEqual(roots.slice(-33).map(traceOf))
+    const held = kept.reduce((n, root) => n + mustGet(store, traceOf(root)).spans.reduce((m, s) => m + String(s.attributes[Attributes.SpanInputs]).length, 0), 0)
+    expect(held).toBeLessThanOrEqual(maxBytes)
+    const page = run(store.listTraces({ limit: 100 }))
+    expect(page.traces.map((t) => t.traceId)).toEqual(roots.slice(-33).reverse().map(traceOf))
+  })
+
   it("caps spans per trace: later spans are dropped and counted, the root is kept", () => {
     const max = 3
     const { store, tracer } = setup({ maxSpansPerTrace: max })

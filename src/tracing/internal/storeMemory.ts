@@ -1,6 +1,7 @@
 /**
  * The in-memory trace store: traces in a Map (least recently written first, so eviction is O(1)), each with its
- * summary computed on demand and cached until the trace's next span arrives.
+ * summary computed on demand and cached until the trace's next span arrives. Bounded by trace count and by bytes
+ * (`maxBytes`, default 256 MiB, as counted by `StoreSpan.sizeOf`): the least recently written traces go first.
  *
  * @internal
  */
@@ -19,6 +20,7 @@ interface Entry {
   readonly endpoints: Set<string>
   start: bigint
   dropped: number
+  bytes: number
   summary: TraceStore.Summary | undefined
 }
 
@@ -35,10 +37,15 @@ const summaryOf = (entry: Entry): TraceStore.Summary => {
   return entry.summary
 }
 
+/** The in-memory store's default byte bound. @internal */
+export const defaultMaxBytes = 256 * 1024 * 1024
+
 /** @internal */
 export const make = (options?: TraceStore.Options): TraceStore.TraceStore["Type"] => {
   const maxTraces = bound(options?.maxTraces, 1000)
   const maxSpansPerTrace = bound(options?.maxSpansPerTrace, 10_000)
+  const maxBytes = bound(options?.maxBytes, defaultMaxBytes)
+  let totalBytes = 0
   // Map order = least recently written first: re-inserting a trace on every write makes eviction O(1).
   const traces = new Map<string, Entry>()
 
@@ -49,13 +56,19 @@ export const make = (options?: TraceStore.Options): TraceStore.TraceStore["Type"
       traces.set(traceId, existing)
       return existing
     }
-    const entry: Entry = { traceId, metadata: {}, spans: [], endpoints: new Set(), start, dropped: 0, summary: undefined }
+    const entry: Entry = { traceId, metadata: {}, spans: [], endpoints: new Set(), start, dropped: 0, bytes: 0, summary: undefined }
     traces.set(traceId, entry)
-    for (const oldest of traces.keys()) {
-      if (traces.size <= maxTraces) break
-      traces.delete(oldest)
-    }
+    evictWhile(() => traces.size > maxTraces)
     return entry
+  }
+
+  /** Evicts the least recently written traces while `over()` holds, never the most recently written one. */
+  const evictWhile = (over: () => boolean): void => {
+    for (const [oldest, entry] of traces) {
+      if (!over() || traces.size <= 1) break
+      traces.delete(oldest)
+      totalBytes -= entry.bytes
+    }
   }
 
   const record = ({ metadata, span, start }: StoreSpan.Converted): void => {
@@ -65,7 +78,15 @@ export const make = (options?: TraceStore.Options): TraceStore.TraceStore["Type"
     if (start < entry.start) entry.start = start
     const endpoint = span.attributes[Attributes.EndpointName]
     if (typeof endpoint === "string") entry.endpoints.add(endpoint)
+    const count = entry.spans.length
+    const before = entry.bytes
     if (!StoreSpan.addBounded(entry.spans, span, maxSpansPerTrace)) entry.dropped++
+    // Added: one more span. Otherwise a full trace's span may have been replaced by its root: count again.
+    entry.bytes = entry.spans.length === count + 1
+      ? before + StoreSpan.sizeOf(span)
+      : entry.spans.reduce((n, s) => n + StoreSpan.sizeOf(s), 0)
+    totalBytes += entry.bytes - before
+    evictWhile(() => totalBytes > maxBytes)
   }
 
   const spanProcessor: SpanProcessor = {
