@@ -19,8 +19,12 @@ import { execFileSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { Context, Effect, Layer, Option, Scope } from "effect"
-import * as Metrics from "../src/tracing/Metrics.js"
+import type * as MetricsT from "../src/tracing/Metrics.js"
 import { median } from "./support.js"
+import { compiled } from "./support.js"
+
+// The compiled package (dist/), as users run it: `npm run bench` builds it first.
+const Metrics = await compiled<typeof MetricsT>("tracing/Metrics.js")
 
 type Variant = "ours" | "sdk, 1 reader" | "sdk, 2 readers"
 const variants: ReadonlyArray<Variant> = ["ours", "sdk, 1 reader", "sdk, 2 readers"]
@@ -92,7 +96,7 @@ const ours = async (chunks: number, calls: number): Promise<Result> => {
     for (let k = 0; k < times.length; k++) marks.mark(times[k]!)
     return marks
   }
-  const pool: Array<Metrics.CallRecord> = streams.map((times, i) => ({
+  const pool: Array<MetricsT.CallRecord> = streams.map((times, i) => ({
     ...providers[i % providers.length]!,
     duration: times[times.length - 1]! + 0.05,
     chunks: marked(times),

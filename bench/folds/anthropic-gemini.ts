@@ -9,13 +9,20 @@
 import Anthropic from "@anthropic-ai/sdk"
 import { GoogleGenAI } from "@google/genai"
 import { Effect, Option, Stream } from "effect"
-import * as Fold from "../../src/Fold.js"
-import * as AnthropicMessages from "../../src/providers/AnthropicMessages.js"
-import * as GeminiGenerateContent from "../../src/providers/GeminiGenerateContent.js"
-import * as Sse from "../../src/Sse.js"
+import type * as FoldT from "../../src/Fold.js"
+import type * as AnthropicMessagesT from "../../src/providers/AnthropicMessages.js"
+import type * as GeminiGenerateContentT from "../../src/providers/GeminiGenerateContent.js"
+import type * as SseT from "../../src/Sse.js"
 import { anthropicBenchStream } from "../../test/support/anthropicGen.js"
 import { geminiBenchStream } from "../../test/support/geminiGen.js"
 import { chunked, compare, type Measurement, type Variant } from "../support.js"
+import { compiled } from "../support.js"
+
+// The compiled package (dist/), as users run it: `npm run bench` builds it first.
+const Fold = await compiled<typeof FoldT>("Fold.js")
+const AnthropicMessages = await compiled<typeof AnthropicMessagesT>("providers/AnthropicMessages.js")
+const GeminiGenerateContent = await compiled<typeof GeminiGenerateContentT>("providers/GeminiGenerateContent.js")
+const Sse = await compiled<typeof SseT>("Sse.js")
 
 const chunkSize = 16 * 1024
 
@@ -41,7 +48,7 @@ const fetchChunks = (chunks: ReadonlyArray<Uint8Array>, sample: () => void) => a
 }
 
 /** The same bytes through the Effect layer: `Sse.decode` and `Fold.run` over a `Stream`. */
-const viaStream = <R, S>(fold: Fold.Fold<Sse.Event, S, R>, chunks: ReadonlyArray<Uint8Array>, sample: () => void) =>
+const viaStream = <R, S>(fold: FoldT.Fold<SseT.Event, S, R>, chunks: ReadonlyArray<Uint8Array>, sample: () => void) =>
   Effect.runPromise(
     Stream.fromIterable(sampled(chunks, sample)).pipe(Sse.decode({ dispatchIncompleteAtEnd: true }), Fold.run(fold))
   )
@@ -74,7 +81,7 @@ const check = (label: string, ours: unknown, sdk: unknown): void => {
   if (canonical(ours) !== canonical(sdk)) throw new Error(`${label}: our aggregate differs from the SDK's`)
 }
 
-const geminiText = (response: GeminiGenerateContent.GenerateContentResponse) =>
+const geminiText = (response: GeminiGenerateContentT.GenerateContentResponse) =>
   (response.candidates?.[0]?.content?.parts ?? []).flatMap((p) => (typeof p.text === "string" && p.thought !== true ? [p.text] : [])).join("")
 
 /**

@@ -6,12 +6,19 @@
  */
 import { Effect, Option, Stream } from "effect"
 import OpenAI from "openai"
-import * as Fold from "../../src/Fold.js"
-import * as OpenAiChat from "../../src/providers/OpenAiChat.js"
-import * as OpenAiResponses from "../../src/providers/OpenAiResponses.js"
-import * as Sse from "../../src/Sse.js"
+import type * as FoldT from "../../src/Fold.js"
+import type * as OpenAiChatT from "../../src/providers/OpenAiChat.js"
+import type * as OpenAiResponsesT from "../../src/providers/OpenAiResponses.js"
+import type * as SseT from "../../src/Sse.js"
 import { chatBenchStream, responsesBenchStream } from "../../test/support/openaiGen.js"
 import { chunked, compare, type Measurement, type Variant } from "../support.js"
+import { compiled } from "../support.js"
+
+// The compiled package (dist/), as users run it: `npm run bench` builds it first.
+const Fold = await compiled<typeof FoldT>("Fold.js")
+const OpenAiChat = await compiled<typeof OpenAiChatT>("providers/OpenAiChat.js")
+const OpenAiResponses = await compiled<typeof OpenAiResponsesT>("providers/OpenAiResponses.js")
+const Sse = await compiled<typeof SseT>("Sse.js")
 
 const chunkSize = 16 * 1024
 
@@ -43,7 +50,7 @@ const client = (chunks: ReadonlyArray<Uint8Array>, sample: () => void) =>
   })
 
 /** The same bytes through the Effect layer: `Sse.decode` and `Fold.run` over a `Stream`. */
-const viaStream = <R, S>(fold: Fold.Fold<Sse.Event, S, R>, chunks: ReadonlyArray<Uint8Array>, sample: () => void) =>
+const viaStream = <R, S>(fold: FoldT.Fold<SseT.Event, S, R>, chunks: ReadonlyArray<Uint8Array>, sample: () => void) =>
   Effect.runPromise(
     Stream.fromIterable(sampled(chunks, sample)).pipe(Sse.decode({ dispatchIncompleteAtEnd: true }), Fold.run(fold))
   )

@@ -1,8 +1,9 @@
 /**
- * The gateway exactly as `npm start` runs it (`src/gateway/cli.ts`, same command line), plus the benchmark's IPC
+ * The gateway exactly as `npx effect-llm-trace` runs it (`dist/gateway/cli.js`, same command line), plus the benchmark's IPC
  * answers (`./ipc.ts`: its CPU use and its heap after a full GC).
  */
 import { serveBenchIpc } from "./ipc.js"
 
 serveBenchIpc()
-await import("../../src/gateway/cli.js")
+// The compiled CLI, as `npx effect-llm-trace` runs it (`npm run bench` builds dist/ first).
+await import(new URL("../../dist/gateway/cli.js", import.meta.url).href)

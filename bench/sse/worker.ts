@@ -10,9 +10,13 @@
 import { Chunk, Effect, Option, Stream } from "effect"
 import { createParser } from "eventsource-parser"
 import { GCProfiler } from "node:v8"
-import * as Sse from "../../src/Sse.js"
+import type * as SseT from "../../src/Sse.js"
 import { chunked, cpuSeconds, gc, heapSampler } from "../support.js"
 import { syntheticChatStream } from "./stream.js"
+import { compiled } from "../support.js"
+
+// The compiled package (dist/), as users run it: `npm run bench` builds it first.
+const Sse = await compiled<typeof SseT>("Sse.js")
 
 /**
  * A decoder over all `chunks`, returning the number of events (or characters, for the ceiling). With `hold`, it

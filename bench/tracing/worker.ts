@@ -13,16 +13,27 @@ import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api"
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base"
 import { Effect, Either, ManagedRuntime, Option } from "effect"
 import { GCProfiler, getHeapStatistics } from "node:v8"
-import * as Gateway from "../../src/gateway/Gateway.js"
-import * as Dialect from "../../src/gateway/Dialect.js"
-import * as GatewayConfig from "../../src/gateway/GatewayConfig.js"
-import * as RequestTrace from "../../src/gateway/internal/requestTrace.js"
-import * as OpenAiChat from "../../src/providers/OpenAiChat.js"
-import * as Sse from "../../src/Sse.js"
-import * as Metrics from "../../src/tracing/Metrics.js"
-import * as TraceStore from "../../src/tracing/TraceStore.js"
+import type * as GatewayT from "../../src/gateway/Gateway.js"
+import type * as DialectT from "../../src/gateway/Dialect.js"
+import type * as GatewayConfigT from "../../src/gateway/GatewayConfig.js"
+import type * as RequestTraceT from "../../src/gateway/internal/requestTrace.js"
+import type * as OpenAiChatT from "../../src/providers/OpenAiChat.js"
+import type * as SseT from "../../src/Sse.js"
+import type * as MetricsT from "../../src/tracing/Metrics.js"
+import type * as TraceStoreT from "../../src/tracing/TraceStore.js"
 import { chatStream } from "../gateway/chatStream.js"
 import { cpuSeconds, gc, median } from "../support.js"
+import { compiled } from "../support.js"
+
+// The compiled package (dist/), as users run it: `npm run bench` builds it first.
+const Gateway = await compiled<typeof GatewayT>("gateway/Gateway.js")
+const Dialect = await compiled<typeof DialectT>("gateway/Dialect.js")
+const GatewayConfig = await compiled<typeof GatewayConfigT>("gateway/GatewayConfig.js")
+const RequestTrace = await compiled<typeof RequestTraceT>("gateway/internal/requestTrace.js")
+const OpenAiChat = await compiled<typeof OpenAiChatT>("providers/OpenAiChat.js")
+const Sse = await compiled<typeof SseT>("Sse.js")
+const Metrics = await compiled<typeof MetricsT>("tracing/Metrics.js")
+const TraceStore = await compiled<typeof TraceStoreT>("tracing/TraceStore.js")
 
 const bytes = chatStream(16, true)
 /** One chunk per event (20). */
@@ -83,7 +94,7 @@ const config = Either.getOrThrow(GatewayConfig.decode({
   endpoints: [{ name: "bench", provider: { kind: "openai", model: "gpt-bench", baseUrl: "http://127.0.0.1:9/v1", apiKeyEnv: "BENCH_API_KEY" } }]
 }))
 const gateway = Gateway.make(config, { BENCH_API_KEY: "sk-bench" })
-const incoming: RequestTrace.Incoming = {
+const incoming: RequestTraceT.Incoming = {
   dialect: Dialect.dialects["openai.chat"],
   target: gateway.endpoints.get("bench")!,
   body: requestBody,
