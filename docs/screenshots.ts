@@ -21,7 +21,7 @@ const { values } = parseArgs({ options: { rounds: { type: "string" }, every: { t
 const rounds = Math.max(1, Number(values.rounds ?? 2))
 const everySeconds = Math.max(0, Number(values.every ?? 1))
 
-const docs = fileURLToPath(new URL("../docs/", import.meta.url))
+const docs = fileURLToPath(new URL("./", import.meta.url))
 
 interface Listed {
   readonly traceId: string
