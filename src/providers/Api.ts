@@ -156,6 +156,8 @@ export interface Exports<R, S> {
   readonly fold: Fold.Fold<Sse.Event, S, Aggregate<R>>
   /** Folds raw body chunks (SSE bytes, any split) into the bare response, synchronously. */
   readonly aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<R>
+  /** Folds already-parsed event payloads (e.g. an SDK's stream objects) into the bare response; they are not mutated. */
+  readonly aggregatePayloads: (payloads: Iterable<unknown>) => Option.Option<R>
   readonly api: Api<R, S>
 }
 
@@ -192,6 +194,11 @@ export const make = <R, S extends JsonEventState>(definition: Definition<R, S>):
   return {
     fold,
     aggregate: (chunks) => foldBody(bare, chunks),
+    aggregatePayloads: (payloads) => {
+      const state = initial()
+      for (const payload of payloads) accept(state, payload)
+      return when(state) ? Option.some(response(state)) : Option.none()
+    },
     api: {
       provider: definition.provider,
       operation: definition.operation,

@@ -408,11 +408,7 @@ export const aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<ChatComp
  * @since 0.1.0
  * @category folding
  */
-export const aggregateChunks = (chunks: Iterable<ChatCompletionChunk>): Option.Option<ChatCompletion> => {
-  const state = makeState()
-  for (const chunk of chunks) acceptPayload(state, chunk)
-  return hasCompletion(state) ? Option.some(toCompletion(state)) : Option.none()
-}
+export const aggregateChunks: (chunks: Iterable<ChatCompletionChunk>) => Option.Option<ChatCompletion> = chat.aggregatePayloads
 
 /**
  * Everything tracing needs to know about Chat Completions.

@@ -230,11 +230,7 @@ export const aggregate: (chunks: Iterable<Uint8Array>) => Option.Option<Completi
  * @since 0.2.0
  * @category folding
  */
-export const aggregateChunks = (chunks: Iterable<CompletionChunk>): Option.Option<Completion> => {
-  const state = makeState()
-  for (const chunk of chunks) acceptPayload(state, chunk)
-  return hasCompletion(state) ? Option.some(toCompletion(state)) : Option.none()
-}
+export const aggregateChunks: (chunks: Iterable<CompletionChunk>) => Option.Option<Completion> = completions.aggregatePayloads
 
 /**
  * Everything tracing needs to know about legacy Completions.

@@ -91,7 +91,7 @@ const acquire = (
   exitOf: (exit: Exit.Exit<unknown, unknown>) => Exit.Exit<unknown, unknown> = (exit) => exit
 ): Effect.Effect<Call.GatewayCall, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const span = yield* Effect.makeSpan(`gateway/${endpoint.name}`, {
+    const span = yield* Effect.makeSpan(Call.spanName(endpoint.name), {
       kind: "server",
       root: true,
       captureStackTrace: false,

@@ -111,7 +111,7 @@ export const startTrace = (
     // `server_url`: the gateway as this client reached it (the Host passed the guard's allowlist).
     const host = Headers.get(incoming.headers, "host")
     const endpoint = host === undefined ? target.endpoint : { ...target.endpoint, serverUrl: `http://${host}` }
-    const gatewaySpan = yield* Effect.makeSpan(`gateway/${endpoint.name}`, {
+    const gatewaySpan = yield* Effect.makeSpan(GatewayCall.spanName(endpoint.name), {
       kind: "server",
       root: true,
       captureStackTrace: false,
@@ -155,7 +155,7 @@ export const recordRefusal = (
   headers?: Headers.HeadersInput
 ) =>
   Effect.flatMap(
-    Effect.makeSpan(`gateway/${endpoint ?? "-"}`, {
+    Effect.makeSpan(GatewayCall.spanName(endpoint), {
       kind: "server",
       root: true,
       captureStackTrace: false,

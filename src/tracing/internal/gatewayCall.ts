@@ -161,3 +161,9 @@ export const start = (
     }
   }
 }
+
+/** What a gateway span's name starts with: `gateway/<endpoint>` (the in-flight listing recognises it by this). @internal */
+export const spanNamePrefix = "gateway/"
+
+/** The gateway span's name for an endpoint (`-` when the request named none). @internal */
+export const spanName = (endpoint: string | undefined): string => `${spanNamePrefix}${endpoint ?? "-"}`

@@ -11,14 +11,15 @@ import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Effect from "effect/Effect"
 import * as Attributes from "../Attributes.js"
 import type * as TraceStore from "../TraceStore.js"
+import * as GatewayCall from "./gatewayCall.js"
 import * as StoreSpan from "./storeSpan.js"
 import * as Summaries from "./summary.js"
 
 /** Open gateway calls remembered at most (a gateway serves far fewer at once). @internal */
 export const maxLive = 10_000
 
-/** The gateway names its span `gateway/<endpoint>`; the Effect bridge sets attributes on the OTel span only at its end. */
-const gatewayPrefix = "gateway/"
+// Recognised by name (`GatewayCall.spanName`): the Effect bridge sets attributes on the OTel span only at its end.
+const gatewayPrefix = GatewayCall.spanNamePrefix
 
 const isGatewaySpan = (span: ReadableSpan): boolean => span.kind === SpanKind.SERVER && span.name.startsWith(gatewayPrefix)
 
