@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { Readable } from "node:stream"
 import { Agent, request } from "undici"
+import * as Finalizer from "../internal/finalizer.js"
 import * as Headers from "../internal/headers.js"
 import * as Dialect from "./Dialect.js"
 import * as Echo from "./Echo.js"
@@ -236,10 +237,9 @@ const flatten = (headers: Record<string, string | Array<string> | undefined>): R
 }
 
 /** Destroys a body that did not end: an unread or half-read response is aborted, never left to leak. */
-const release = (reply: Reply) =>
-  Effect.sync(() => {
-    if (!reply.body.readableEnded) reply.body.destroy()
-  })
+const release = (reply: Reply): void => {
+  if (!reply.body.readableEnded) reply.body.destroy()
+}
 
 const httpProvider = (kind: Dialect.HttpKind, settings: Settings, timeouts: Timeouts, env: Readonly<Record<string, string | undefined>>): Provider => {
   const defaults = Dialect.providers[kind]
@@ -254,7 +254,7 @@ const httpProvider = (kind: Dialect.HttpKind, settings: Settings, timeouts: Time
     keepAliveTimeout: 30_000
   })
   const call = (call: Call): Effect.Effect<Reply, UpstreamError, Scope.Scope> =>
-    Effect.acquireRelease(
+    Finalizer.acquireReleaseSync(
       // Interruptible while waiting for the upstream's headers: a client that leaves before them aborts the
       // upstream request now (the signal), not when the headers timeout fires minutes later.
       Effect.interruptible(Effect.async<Reply, UpstreamError>((resume, signal) => {
@@ -288,7 +288,7 @@ const echoProvider = (settings: Settings): Provider => ({
   server: { address: "echo.local" },
   secret: undefined,
   call: (call) =>
-    Effect.acquireRelease(
+    Finalizer.acquireReleaseSync(
       Effect.map(Echo.respond(call.dialect.id, { body: call.body, stream: call.stream, model: call.model }), (reply) => ({
         status: reply.status,
         headers: reply.headers,

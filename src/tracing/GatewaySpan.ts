@@ -20,6 +20,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as Fold from "../Fold.js"
+import * as Finalizer from "../internal/finalizer.js"
 import type * as Headers from "../internal/headers.js"
 import * as Observe from "../internal/observe.js"
 import * as Call from "./internal/gatewayCall.js"
@@ -101,7 +102,7 @@ const acquire = (
       Call.setInputs(span, request.payload, request.maxPayloadBytes ?? Payload.defaultMaxPayloadBytes)
     }
     const call = Call.start(span, yield* Effect.tracer, yield* Effect.clock, endpoint, request)
-    yield* Effect.addFinalizer((exit) => Effect.sync(() => call.finish(exitOf(exit))))
+    yield* Finalizer.addSync((exit) => call.finish(exitOf(exit)))
     return call
   })
 

@@ -14,6 +14,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
+import * as Finalizer from "../internal/finalizer.js"
 import * as Observe from "../internal/observe.js"
 import type * as Api from "../providers/Api.js"
 import { GatewaySpan } from "./GatewaySpan.js"
@@ -105,12 +106,10 @@ export const startCall = <R, S>(options: Options<R, S>): Effect.Effect<Call.Prov
     })
     const metrics = yield* Effect.serviceOption(Metrics.Metrics)
     const call = Call.start(span, yield* Effect.clock, request, capture, Option.getOrUndefined(metrics))
-    yield* Effect.addFinalizer((exit) =>
-      Effect.sync(() => {
-        const finished = call.finish(exit)
-        if (Option.isSome(gateway)) gateway.value.collect(span, { outputJson: finished.outputJson })
-      })
-    )
+    yield* Finalizer.addSync((exit) => {
+      const finished = call.finish(exit)
+      if (Option.isSome(gateway)) gateway.value.collect(span, { outputJson: finished.outputJson })
+    })
     return call
   })
 

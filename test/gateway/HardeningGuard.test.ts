@@ -12,7 +12,7 @@ import type { Socket } from "node:net"
 import { gzipSync } from "node:zlib"
 import * as Attributes from "../../src/tracing/Attributes.js"
 import type { Trace } from "../../src/tracing/TraceStore.js"
-import { type Harness, openaiEndpoint, rawExchange, rawPost, span, traceOf, withGateway } from "../support/gateway.js"
+import { type Harness, mounts, openaiEndpoint, rawExchange, rawPost, span, traceOf, withGateway, withGateway as withGatewayAs } from "../support/gateway.js"
 import type * as Upstreams from "../support/upstreams.js"
 
 const upstreamKey = "sk-upstream-SECRET-key-0123456789"
@@ -65,96 +65,102 @@ const expectJsonError = (answer: Answer, status: number, type?: string) => {
   if (type !== undefined) expect(parsed.error?.type).toBe(type)
 }
 
-describe("Every error answer has a JSON body", () => {
-  it.live("404, wrong method, 401, 413, 415, 421, 403, and 431 from Node's parser", () =>
-    withGateway((up) => ({
-      ...endpoints(up),
-      server: { maxBodyBytes: 100 },
-      auth: { keys: [{ key: "gw-key", username: "alice" }] }
-    }), (h) =>
-      Effect.gen(function*() {
-        const key = { authorization: "Bearer gw-key" }
-        expectJsonError(yield* send(h, { method: "GET", path: "/nowhere", headers: key }), 404, "not_found")
-        expectJsonError(yield* send(h, { method: "GET", path: chatPath, headers: key }), 404, "not_found")
-        expectJsonError(yield* send(h, { method: "DELETE", path: "/api/traces", headers: key }), 404, "not_found")
-        expectJsonError(yield* send(h, { body }), 401, "authentication_error")
-        expectJsonError(yield* send(h, { headers: key, body: JSON.stringify({ model: "echo", pad: "x".repeat(200) }) }), 413)
-        expectJsonError(yield* send(h, { headers: { ...key, "content-type": "text/plain" }, body }), 415, "unsupported_media_type")
-        expectJsonError(yield* send(h, { headers: { ...key, host: "evil.example" }, body }), 421, "misdirected_request")
-        expectJsonError(yield* send(h, { headers: { ...key, origin: "https://evil.example" }, body }), 403, "forbidden_origin")
-        // 20 KB of headers: over Node's 16 KiB limit, refused by its parser before any route runs.
-        const raw = yield* rawExchange(h.port, rawPost(chatPath, body, { "x-filler": "f".repeat(20_000) }))
-        const [head, text] = raw.text.split("\r\n\r\n", 2) as [string, string]
-        expect(head).toMatch(/^HTTP\/1\.1 431 /)
-        expect(head.toLowerCase()).toContain("content-type: application/json")
-        expect(JSON.parse(text)).toMatchObject({ error: { message: "the request headers are too large" } })
-        expect(h.upstream.requests).toEqual([])
-      })))
-})
+for (const mount of mounts) {
+  /** The gateway served as `mount`. */
+  const withGateway = <A, E>(configure: (up: Upstreams.Upstream) => Record<string, unknown>, test: (h: Harness) => Effect.Effect<A, E>) =>
+    withGatewayAs(configure, test, {}, mount)
 
-describe("Host, Origin and Content-Type guard (nothing goes upstream when refused)", () => {
-  const hostAnswer = (h: Harness, host: string) => Effect.map(send(h, { headers: { host }, body }), (a) => a.status)
-
-  it.live("default allowedHosts: the bind host, localhost, 127.0.0.1 and [::1], any port; others → 421", () =>
-    withGateway(endpoints, (h) =>
-      Effect.gen(function*() {
-        for (const host of ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example", "10.0.0.1"]) {
-          expect(yield* hostAnswer(h, host), host).toBe(421)
-        }
-        // DNS rebinding: a page of evil.example resolved to 127.0.0.1 reads the trace API same-origin (no Origin).
-        expect((yield* send(h, { method: "GET", path: "/api/traces", headers: { host: "evil.example:8080" } })).status).toBe(421)
-        expect(h.upstream.requests).toEqual([])
-        for (const host of ["127.0.0.1", `127.0.0.1:${h.port}`, "localhost:1", "LocalHost", "[::1]:8080"]) {
-          expect(yield* hostAnswer(h, host), host).toBe(200)
-        }
-        expect(h.upstream.requests.length).toBe(5)
-      })))
-
-  it.live("the bind host is allowed by default (a gateway on 127.0.0.2 answers Host 127.0.0.2, not 127.0.0.3)", () =>
-    withGateway((up) => ({ ...endpoints(up), server: { host: "127.0.0.2" } }), (h) =>
-      Effect.gen(function*() {
-        expect(h.host).toBe("127.0.0.2")
-        expect(yield* hostAnswer(h, "127.0.0.3")).toBe(421)
-        expect(h.upstream.requests).toEqual([])
-        expect(yield* hostAnswer(h, `127.0.0.2:${h.port}`)).toBe(200)
-      })))
-
-  it.live("allowedHosts names the hosts (then localhost is no longer one); \"*\" allows any", () =>
-    Effect.gen(function*() {
-      yield* withGateway((up) => ({ ...endpoints(up), server: { allowedHosts: ["gateway.internal"] } }), (h) =>
+  describe(`Every error answer has a JSON body (${mount})`, () => {
+    it.live("404, wrong method, 401, 413, 415, 421, 403, and 431 from Node's parser", () =>
+      withGateway((up) => ({
+        ...endpoints(up),
+        server: { maxBodyBytes: 100 },
+        auth: { keys: [{ key: "gw-key", username: "alice" }] }
+      }), (h) =>
         Effect.gen(function*() {
-          expect(yield* hostAnswer(h, "localhost")).toBe(421)
+          const key = { authorization: "Bearer gw-key" }
+          expectJsonError(yield* send(h, { method: "GET", path: "/nowhere", headers: key }), 404, "not_found")
+          expectJsonError(yield* send(h, { method: "GET", path: chatPath, headers: key }), 404, "not_found")
+          expectJsonError(yield* send(h, { method: "DELETE", path: "/api/traces", headers: key }), 404, "not_found")
+          expectJsonError(yield* send(h, { body }), 401, "authentication_error")
+          expectJsonError(yield* send(h, { headers: key, body: JSON.stringify({ model: "echo", pad: "x".repeat(200) }) }), 413)
+          expectJsonError(yield* send(h, { headers: { ...key, "content-type": "text/plain" }, body }), 415, "unsupported_media_type")
+          expectJsonError(yield* send(h, { headers: { ...key, host: "evil.example" }, body }), 421, "misdirected_request")
+          expectJsonError(yield* send(h, { headers: { ...key, origin: "https://evil.example" }, body }), 403, "forbidden_origin")
+          // 20 KB of headers: over Node's 16 KiB limit, refused by its parser before any route runs.
+          const raw = yield* rawExchange(h.port, rawPost(chatPath, body, { "x-filler": "f".repeat(20_000) }))
+          const [head, text] = raw.text.split("\r\n\r\n", 2) as [string, string]
+          expect(head).toMatch(/^HTTP\/1\.1 431 /)
+          expect(head.toLowerCase()).toContain("content-type: application/json")
+          expect(JSON.parse(text)).toMatchObject({ error: { message: "the request headers are too large" } })
           expect(h.upstream.requests).toEqual([])
-          expect(yield* hostAnswer(h, "gateway.internal:443")).toBe(200)
-        }))
-      yield* withGateway((up) => ({ ...endpoints(up), server: { allowedHosts: ["*"] } }), (h) =>
-        Effect.map(hostAnswer(h, "anything.example"), (status) => expect(status).toBe(200)))
-    }))
+        })))
+  })
 
-  it.live("an Origin not in allowedOrigins → 403; a listed one passes; a text/plain POST → 415", () =>
-    withGateway((up) => ({ ...endpoints(up), server: { allowedOrigins: ["https://app.example.com"] } }), (h) =>
-      Effect.gen(function*() {
-        for (const origin of ["https://evil.example", "null", "https://app.example.com.evil.example", "http://app.example.com"]) {
-          expect((yield* send(h, { headers: { origin }, body })).status, origin).toBe(403)
-        }
-        // The CSRF form post: a page may send text/plain without a preflight; refused whatever its Origin.
-        expect((yield* send(h, { headers: { "content-type": "text/plain" }, body })).status).toBe(415)
-        expect((yield* send(h, { headers: { "content-type": "text/plain;charset=UTF-8", origin: "https://app.example.com" }, body })).status).toBe(415)
-        expect((yield* send(h, { headers: { "content-type": "application/x-www-form-urlencoded" }, body })).status).toBe(415)
-        expect(h.upstream.requests).toEqual([])
-        expect((yield* send(h, { headers: { origin: "https://app.example.com" }, body })).status).toBe(200)
-        expect((yield* send(h, { headers: { "content-type": "application/json; charset=utf-8" }, body })).status).toBe(200)
-        expect(h.upstream.requests.length).toBe(2)
-      })))
+  describe(`Host, Origin and Content-Type guard (nothing goes upstream when refused) (${mount})`, () => {
+    const hostAnswer = (h: Harness, host: string) => Effect.map(send(h, { headers: { host }, body }), (a) => a.status)
 
-  it.live("no allowedOrigins: any request with an Origin is refused (a browser page), one without passes", () =>
-    withGateway(endpoints, (h) =>
+    it.live("default allowedHosts: the bind host, localhost, 127.0.0.1 and [::1], any port; others → 421", () =>
+      withGateway(endpoints, (h) =>
+        Effect.gen(function*() {
+          for (const host of ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example", "10.0.0.1"]) {
+            expect(yield* hostAnswer(h, host), host).toBe(421)
+          }
+          // DNS rebinding: a page of evil.example resolved to 127.0.0.1 reads the trace API same-origin (no Origin).
+          expect((yield* send(h, { method: "GET", path: "/api/traces", headers: { host: "evil.example:8080" } })).status).toBe(421)
+          expect(h.upstream.requests).toEqual([])
+          for (const host of ["127.0.0.1", `127.0.0.1:${h.port}`, "localhost:1", "LocalHost", "[::1]:8080"]) {
+            expect(yield* hostAnswer(h, host), host).toBe(200)
+          }
+          expect(h.upstream.requests.length).toBe(5)
+        })))
+
+    it.live("the bind host is allowed by default (a gateway on 127.0.0.2 answers Host 127.0.0.2, not 127.0.0.3)", () =>
+      withGateway((up) => ({ ...endpoints(up), server: { host: "127.0.0.2" } }), (h) =>
+        Effect.gen(function*() {
+          expect(h.host).toBe("127.0.0.2")
+          expect(yield* hostAnswer(h, "127.0.0.3")).toBe(421)
+          expect(h.upstream.requests).toEqual([])
+          expect(yield* hostAnswer(h, `127.0.0.2:${h.port}`)).toBe(200)
+        })))
+
+    it.live("allowedHosts names the hosts (then localhost is no longer one); \"*\" allows any", () =>
       Effect.gen(function*() {
-        expect((yield* send(h, { headers: { origin: `http://127.0.0.1:${h.port}` }, body })).status).toBe(403)
-        expect(h.upstream.requests).toEqual([])
-        expect((yield* send(h, { body })).status).toBe(200)
-      })))
-})
+        yield* withGateway((up) => ({ ...endpoints(up), server: { allowedHosts: ["gateway.internal"] } }), (h) =>
+          Effect.gen(function*() {
+            expect(yield* hostAnswer(h, "localhost")).toBe(421)
+            expect(h.upstream.requests).toEqual([])
+            expect(yield* hostAnswer(h, "gateway.internal:443")).toBe(200)
+          }))
+        yield* withGateway((up) => ({ ...endpoints(up), server: { allowedHosts: ["*"] } }), (h) =>
+          Effect.map(hostAnswer(h, "anything.example"), (status) => expect(status).toBe(200)))
+      }))
+
+    it.live("an Origin not in allowedOrigins → 403; a listed one passes; a text/plain POST → 415", () =>
+      withGateway((up) => ({ ...endpoints(up), server: { allowedOrigins: ["https://app.example.com"] } }), (h) =>
+        Effect.gen(function*() {
+          for (const origin of ["https://evil.example", "null", "https://app.example.com.evil.example", "http://app.example.com"]) {
+            expect((yield* send(h, { headers: { origin }, body })).status, origin).toBe(403)
+          }
+          // The CSRF form post: a page may send text/plain without a preflight; refused whatever its Origin.
+          expect((yield* send(h, { headers: { "content-type": "text/plain" }, body })).status).toBe(415)
+          expect((yield* send(h, { headers: { "content-type": "text/plain;charset=UTF-8", origin: "https://app.example.com" }, body })).status).toBe(415)
+          expect((yield* send(h, { headers: { "content-type": "application/x-www-form-urlencoded" }, body })).status).toBe(415)
+          expect(h.upstream.requests).toEqual([])
+          expect((yield* send(h, { headers: { origin: "https://app.example.com" }, body })).status).toBe(200)
+          expect((yield* send(h, { headers: { "content-type": "application/json; charset=utf-8" }, body })).status).toBe(200)
+          expect(h.upstream.requests.length).toBe(2)
+        })))
+
+    it.live("no allowedOrigins: any request with an Origin is refused (a browser page), one without passes", () =>
+      withGateway(endpoints, (h) =>
+        Effect.gen(function*() {
+          expect((yield* send(h, { headers: { origin: `http://127.0.0.1:${h.port}` }, body })).status).toBe(403)
+          expect(h.upstream.requests).toEqual([])
+          expect((yield* send(h, { body })).status).toBe(200)
+        })))
+  })
+}
 
 describe("Headers that are the client's own business", () => {
   it.live("`expect: 100-continue` (curl sends it for large bodies) is answered by the gateway, not forwarded", () =>

@@ -2,12 +2,17 @@
  * The whole gateway (`Server.layer`) on an ephemeral port of 127.0.0.1 in front of a local upstream, for one test,
  * and the ways tests read it: its trace API, raw sockets, and a waiting loop for what happens after the response.
  */
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, expect } from "@effect/vitest"
 import { Context, Effect, Layer, Logger, LogLevel, Schema } from "effect"
 import { connect } from "node:net"
+import * as Gateway from "../../src/gateway/Gateway.js"
 import * as GatewayConfig from "../../src/gateway/GatewayConfig.js"
+import * as Routes from "../../src/gateway/Routes.js"
 import * as Server from "../../src/gateway/Server.js"
+import * as Telemetry from "../../src/tracing/Telemetry.js"
 import type { StoredSpan, Summary, Trace } from "../../src/tracing/TraceStore.js"
 import * as Upstreams from "./upstreams.js"
 
@@ -21,13 +26,33 @@ export interface Harness {
 }
 
 /**
+ * How the gateway is served: `"server"` is `Server.layer` (the command's assembly); `"router"` is `Routes.httpApp`
+ * mounted in a plain `@effect/platform` server, as README's "Mount the gateway in your own server" does (on
+ * `Server.makeServer`'s Node server, whose JSON answers to malformed requests some suites check).
+ */
+export type Mount = "server" | "router"
+
+/** Both mounts, for suites that must hold for each. */
+export const mounts: ReadonlyArray<Mount> = ["server", "router"]
+
+const mounted = (config: GatewayConfig.Config, mount: Mount) =>
+  mount === "server" ? Server.layer(config) : Routes.httpApp.pipe(
+    HttpServer.serve(),
+    HttpMiddleware.withTracerDisabledWhen(() => true),
+    Layer.provide(Gateway.layer(config)),
+    Layer.provideMerge(NodeHttpServer.layer(Server.makeServer, { host: config.server.host, port: config.server.port })),
+    Layer.provideMerge(Telemetry.layer({ store: Server.storeOptions(config) }))
+  )
+
+/**
  * Runs `test` against a gateway configured by `configure` (`server.port` 0 and `tracing.store.path` `":memory:"`
  * unless given), torn down after.
  */
 export const withGateway = <A, E>(
   configure: (up: Upstreams.Upstream) => Record<string, unknown>,
   test: (harness: Harness) => Effect.Effect<A, E>,
-  replies: Readonly<Record<string, Upstreams.Reply>> = {}
+  replies: Readonly<Record<string, Upstreams.Reply>> = {},
+  mount: Mount = "server"
 ) =>
   Effect.scoped(Effect.gen(function*() {
     const upstream = yield* Upstreams.start(replies)
@@ -41,7 +66,7 @@ export const withGateway = <A, E>(
       server: { port: 0, ...server },
       tracing: { ...tracing, store: { path: ":memory:", ...tracing?.store } }
     })
-    const context = yield* Layer.build(Server.layer(config))
+    const context = yield* Layer.build(mounted(config, mount))
     const address = Context.get(context, HttpServer.HttpServer).address
     assert(address._tag === "TcpAddress")
     const url = `http://${address.hostname}:${address.port}`

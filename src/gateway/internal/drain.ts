@@ -16,12 +16,15 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type { HttpServerRequest } from "@effect/platform/HttpServerRequest"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { createServer, type Server } from "node:http"
+import type * as Gateway from "../Gateway.js"
+import * as NodeHandler from "./nodeHandler.js"
 
 /** @internal */
 export const defaultGraceMs = 10_000
@@ -33,10 +36,13 @@ const interruptBoundMs = 2_000
 export interface Drain {
   /** For `NodeHttpServer.layer`: creates the Node server, and keeps it to close it. */
   readonly createServer: () => Server
-  /** `HttpServer.serve()` that counts requests in flight and drains them when the layer is released. */
+  /**
+   * Serves `app` on the server (passthrough routes through `NodeHandler`, the rest through the platform's handler),
+   * counting requests in flight and draining them when the layer is released.
+   */
   readonly serve: <E, R>(
     app: HttpApp.Default<E, R>
-  ) => Layer.Layer<never, never, HttpServer.HttpServer | Exclude<Exclude<R, HttpServerRequest>, Scope.Scope>>
+  ) => Layer.Layer<never, never, HttpServer.HttpServer | Gateway.Gateway | Exclude<R, HttpServerRequest | Scope.Scope>>
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
@@ -46,17 +52,20 @@ export const make = (graceMs: number = defaultGraceMs, create: () => Server = cr
   let server: Server | undefined
   const inFlight = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
   let idle: Deferred.Deferred<void> | undefined
+  const settled = (fiber: Fiber.RuntimeFiber<unknown, unknown>) => {
+    inFlight.delete(fiber)
+    if (inFlight.size === 0 && idle !== undefined) Deferred.unsafeDone(idle, Effect.void)
+  }
+  /** A request fiber started outside the platform (see `NodeHandler`). */
+  const add = (fiber: Fiber.RuntimeFiber<unknown, unknown>) => {
+    inFlight.add(fiber)
+    fiber.addObserver(() => settled(fiber))
+  }
 
   const track = HttpMiddleware.make((app) =>
     Effect.withFiberRuntime((fiber) => {
       inFlight.add(fiber)
-      return Effect.ensuring(
-        app,
-        Effect.suspend(() => {
-          inFlight.delete(fiber)
-          return inFlight.size === 0 && idle !== undefined ? Deferred.succeed(idle, undefined) : Effect.void
-        })
-      )
+      return Effect.ensuring(app, Effect.sync(() => settled(fiber)))
     })
   )
 
@@ -87,8 +96,15 @@ export const make = (graceMs: number = defaultGraceMs, create: () => Server = cr
     createServer: () => (server = create()),
     serve: (app) =>
       Layer.scopedDiscard(
-        // Registered after serving starts, so it runs before the request handler is removed.
-        Effect.zipRight(HttpServer.serveEffect(app, track), Effect.addFinalizer(() => drain))
+        Effect.gen(function*() {
+          // Built after the Node server (NodeHttpServer.layer creates it through `createServer`) is listening.
+          yield* HttpServer.HttpServer
+          const listener = yield* NodeHandler.make(yield* NodeHttpServer.makeHandler(app, track), add)
+          yield* Effect.addFinalizer(() => Effect.sync(() => server?.off("request", listener)))
+          server?.on("request", listener)
+          // Registered after serving starts, so it runs before the request handler is removed.
+          yield* Effect.addFinalizer(() => drain)
+        })
       )
   }
 }

@@ -5,10 +5,8 @@
  *
  * @internal
  */
-import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as Effect from "effect/Effect"
-import { IncomingMessage } from "node:http"
+import type { IncomingMessage } from "node:http"
 
 /** @internal */
 export type Body =
@@ -60,8 +58,12 @@ export const decode = (bytes: Uint8Array): Body => {
     : { _tag: "Invalid", message: "the request body must be a JSON object" }
 }
 
-/** Node: read the IncomingMessage directly, counting bytes; stop reading at the limit. */
-const readNode = (message: IncomingMessage, maxBytes: number): Effect.Effect<Body> =>
+/**
+ * Reads and decodes the body of a Node request within `maxBytes`, counting bytes; stops reading at the limit.
+ *
+ * @internal
+ */
+export const read = (message: IncomingMessage, maxBytes: number): Effect.Effect<Body> =>
   Effect.async<Body>((resume) => {
     const declared = Number(message.headers["content-length"])
     if (Number.isFinite(declared) && declared > maxBytes) {
@@ -103,9 +105,3 @@ const readNode = (message: IncomingMessage, maxBytes: number): Effect.Effect<Bod
  *
  * @internal
  */
-export const read = (request: HttpServerRequest.HttpServerRequest, maxBytes: number): Effect.Effect<Body> => {
-  const source: unknown = NodeHttpServerRequest.toIncomingMessage(request)
-  return source instanceof IncomingMessage
-    ? readNode(source, maxBytes)
-    : Effect.dieMessage("effect-llm-trace: the gateway routes need @effect/platform-node's HTTP server")
-}

@@ -9,6 +9,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Tracer from "effect/Tracer"
+import * as Finalizer from "../../internal/finalizer.js"
 import * as Headers from "../../internal/headers.js"
 import type * as Api from "../../providers/Api.js"
 import * as Attributes from "../../tracing/Attributes.js"
@@ -122,13 +123,11 @@ export const startTrace = (
     const provider = yield* dialect.use<Effect.Effect<ProviderCall.ProviderCall<unknown>>>((api) =>
       startProvider(api, incoming, gatewaySpan, upstream, capture, metrics)
     )
-    yield* Effect.addFinalizer((exit) =>
-      Effect.sync(() => {
-        const finished = provider.finish(exit)
-        gatewayCall.collect(provider.span, { outputJson: finished.outputJson })
-        gatewayCall.finish(exit)
-      })
-    )
+    yield* Finalizer.addSync((exit) => {
+      const finished = provider.finish(exit)
+      gatewayCall.collect(provider.span, { outputJson: finished.outputJson })
+      gatewayCall.finish(exit)
+    })
     return { gateway: gatewayCall, provider } satisfies Trace
   })
 
