@@ -16,8 +16,9 @@
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { EventEmitter } from "node:events"
 import type { Readable } from "node:stream"
-import { Agent, request } from "undici"
+import { Agent } from "undici"
 import * as Finalizer from "../internal/finalizer.js"
 import * as Headers from "../internal/headers.js"
 import * as Dialect from "./Dialect.js"
@@ -236,6 +237,18 @@ const flatten = (headers: Record<string, string | Array<string> | undefined>): R
   return out
 }
 
+/**
+ * The abort signal undici takes for a request: an `EventEmitter` with `aborted` (undici accepts one), lighter per
+ * call than an `AbortController` and its `EventTarget`.
+ */
+class Abort extends EventEmitter {
+  aborted = false
+  abort(): void {
+    this.aborted = true
+    this.emit("abort")
+  }
+}
+
 /** Destroys a body that did not end: an unread or half-read response is aborted, never left to leak. */
 const release = (reply: Reply): void => {
   if (!reply.body.readableEnded) reply.body.destroy()
@@ -253,30 +266,34 @@ const httpProvider = (kind: Dialect.HttpKind, settings: Settings, timeouts: Time
     bodyTimeout: timeouts.idleMs,
     keepAliveTimeout: 30_000
   })
+  // The dispatcher is called with origin and path (no URL parsed per call); the base URL may carry a path prefix.
+  const base = new URL(baseUrl)
+  const prefix = base.pathname.replace(/\/+$/, "")
   const call = (call: Call): Effect.Effect<Reply, UpstreamError, Scope.Scope> =>
     Finalizer.acquireReleaseSync(
       // Interruptible while waiting for the upstream's headers: a client that leaves before them aborts the
-      // upstream request now (the signal), not when the headers timeout fires minutes later.
-      Effect.interruptible(Effect.async<Reply, UpstreamError>((resume, signal) => {
+      // upstream request now, not when the headers timeout fires minutes later.
+      Effect.interruptible(Effect.async<Reply, UpstreamError>((resume) => {
         const headers = forwardHeaders(call.headers)
         headers["content-type"] = "application/json"
         headers["accept-encoding"] = call.plainBody === true ? "identity" : Headers.get(call.headers, "accept-encoding") ?? "identity"
         if (auth !== undefined) headers[auth[0]] = auth[1]
         if (call.traceparent !== undefined) headers["traceparent"] = call.traceparent
-        request(baseUrl + call.dialect.upstreamPath(call.model, call.stream), {
+        const abort = new Abort()
+        dispatcher.request({
+          origin: base.origin,
+          path: prefix + call.dialect.upstreamPath(call.model, call.stream),
           method: "POST",
           headers,
           body: JSON.stringify(call.body),
-          dispatcher,
-          signal
-        }).then(
-          (response) => {
-            // Interrupted as the headers arrived: nobody will read this body.
-            if (signal.aborted) return void response.body.destroy()
-            resume(Effect.succeed({ status: response.statusCode, headers: flatten(response.headers), body: response.body }))
-          },
-          (cause: unknown) => resume(Effect.fail(toUpstreamError(baseUrl, cause, "Unreachable")))
-        )
+          signal: abort
+        }, (cause, response) => {
+          if (cause !== null) return resume(Effect.fail(toUpstreamError(baseUrl, cause, "Unreachable")))
+          // Interrupted as the headers arrived: nobody will read this body.
+          if (abort.aborted) return void response.body.destroy()
+          resume(Effect.succeed({ status: response.statusCode, headers: flatten(response.headers), body: response.body }))
+        })
+        return Effect.sync(() => abort.abort())
       })),
       release
     )
