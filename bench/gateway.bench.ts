@@ -17,7 +17,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { once } from "node:events"
-import { writeFileSync } from "node:fs"
+import { rmSync, writeFileSync } from "node:fs"
 import type { Agent } from "node:http"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -86,10 +86,14 @@ export const startGateway = async (
 ): Promise<Server> => {
   const port = await freePort()
   const config = join(tmpdir(), `effect-llm-trace-bench-${process.pid}-${traced ? "traced" : "untraced"}.json`)
+  // A new trace store file per start: every run measures the same store (an empty one), not one grown by earlier runs.
+  const store = join(tmpdir(), `effect-llm-trace-bench-${process.pid}-${port}.db`)
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(store + suffix, { force: true })
   writeFileSync(
     config,
     JSON.stringify({
       server: { host: "127.0.0.1", port },
+      tracing: { store: { path: store } },
       endpoints: [{
         name: "bench",
         usageTracking: traced,
@@ -100,6 +104,9 @@ export const startGateway = async (
   const env = { ...process.env, BENCH_API_KEY: "sk-bench" }
   const child = spawnServer("gateway/gatewayServer.ts", ["--config", config], 1, env, nodeFlags)
   child.stdout!.resume()
+  child.once("exit", () => {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(store + suffix, { force: true })
+  })
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 400; i++) {
     const ready = await fetch(`${url}/api/traces?limit=1`).then((r) => r.ok, () => false)
