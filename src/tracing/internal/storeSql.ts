@@ -2,9 +2,9 @@
  * The SQLite file trace store (`@effect/sql` over `@effect/sql-libsql`).
  *
  * - Spans are queued by the span processor (synchronously, never blocking: a full queue drops and counts) and a
- *   writer fiber drains the queue in batches, after letting spans gather for `gatherMs`: per batch, the touched traces' stored spans are read back, each
- *   trace's summary is recomputed (`summary.summarize`) and written in columns with the new spans, all in one
- *   transaction of multi-row inserts.
+ *   writer fiber writes the queue in batches, each after letting spans gather for `gatherMs`: per batch, the
+ *   touched traces' stored spans are read back, each trace's summary is recomputed (`summary.summarize`) and
+ *   written in columns with the new spans, all in one transaction of multi-row inserts.
  * - Retention runs after each batch, a bounded number of traces at a time: traces that started more than
  *   `maxAgeDays` ago, then the oldest while the stored bytes exceed `maxBytes`.
  * - The store's own SQL is never traced (its spans would be stored, and so on).
@@ -339,32 +339,56 @@ const build = (options: Options) =>
     const logFailure = (what: string, cause: unknown) =>
       failures++ % 100 === 0 ? Effect.logWarning(`effect-llm-trace: the trace store could not ${what}: ${causeText(cause)}`) : Effect.void
 
-    /** Writes everything queued, batch by batch, then retention steps; a failed batch is counted, not retried. */
-    const drain = Effect.gen(function*() {
-      while (queue.length > 0) {
-        const batch = queue.length <= batchSpans ? queue : queue.slice(0, batchSpans)
-        queue = queue.length <= batchSpans ? [] : queue.slice(batchSpans)
-        // Failures and defects (a row that does not parse) alike: the batch is counted as failed, the writer lives on.
-        yield* writeBatch(batch).pipe(
-          Effect.catchAllCause((cause) => {
-            failed += batch.length
-            return logFailure("write spans", Cause.squash(cause))
-          })
-        )
-        done += batch.length
-        yield* yieldToIo
-      }
+    /** Writes the next batch; a failed batch is counted, not retried. */
+    const writeNext = Effect.suspend(() => {
+      const batch = queue.length <= batchSpans ? queue : queue.slice(0, batchSpans)
+      queue = queue.length <= batchSpans ? [] : queue.slice(batchSpans)
+      // Failures and defects (a row that does not parse) alike: the batch is counted as failed, the writer lives on.
+      return writeBatch(batch).pipe(
+        Effect.catchAllCause((cause) => {
+          failed += batch.length
+          return logFailure("write spans", Cause.squash(cause))
+        }),
+        Effect.ensuring(Effect.sync(() => {
+          done += batch.length
+        }))
+      )
+    })
+
+    /** Retention steps while there is something to remove (bounded). */
+    const retainAll = Effect.gen(function*() {
       for (let step = 0; step < 20 && (yield* safeRetain); step++) {
         yield* yieldToIo
       }
     })
 
+    /** Writes everything queued now, batch by batch, then retention steps (the final drain). */
+    const drain = Effect.gen(function*() {
+      while (queue.length > 0) {
+        yield* writeNext
+        yield* yieldToIo
+      }
+      yield* retainAll
+    })
+
+    /**
+     * The writer: each batch first waits `gatherMs` for spans to gather (unless it is full, or `flush` hurries
+     * it); one retention step after each batch, all of them once the queue is empty.
+     */
     const writer = Effect.gen(function*() {
       yield* wake.await
       yield* wake.close
-      yield* Effect.ignore(Effect.timeout(hurry.await, gatherMs))
+      if (queue.length < batchSpans) yield* Effect.ignore(Effect.timeout(hurry.await, gatherMs))
       yield* hurry.close
-      yield* drain
+      yield* writeNext
+      yield* yieldToIo
+      if (queue.length > 0) {
+        // More arrived meanwhile: another round, after its own gathering.
+        wake.unsafeOpen()
+        yield* safeRetain
+      } else {
+        yield* retainAll
+      }
     }).pipe(Effect.forever)
 
     // A final drain when the scope closes (after the tracer provider has flushed into the queue).
@@ -469,8 +493,9 @@ const build = (options: Options) =>
     // FIFO: the spans queued before this call are written once `done` reaches their count.
     const flush = Effect.suspend(() => {
       const target = enqueued
-      hurry.unsafeOpen()
-      return done >= target ? Effect.void : Effect.asVoid(Effect.repeat(Effect.sleep("5 millis"), { until: () => done >= target }))
+      // Hurried until then: every batch up to the target is written without gathering.
+      const hurried = Effect.zipRight(Effect.sync(() => hurry.unsafeOpen()), Effect.sleep("5 millis"))
+      return done >= target ? Effect.void : Effect.asVoid(Effect.repeat(hurried, { until: () => done >= target }))
     })
 
     return {
