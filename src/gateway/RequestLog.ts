@@ -65,7 +65,14 @@ export const layer: Layer.Layer<RequestLog> = Layer.scoped(
     const enabled = LogLevel.lessThanEqual(level, LogLevel.Info) && HashSet.size(loggers) > 0
     let pending: Array<string> = []
     let dropped = 0
+    // A stdout that went away (a closed pipe: EPIPE) ends the log; unhandled, its error event would end the process.
+    let closed = false
+    const onError = () => {
+      closed = true
+      pending = []
+    }
     const flush = Effect.sync(() => {
+      if (closed) return
       if (dropped > 0) pending.push(line(`${dropped} request log lines dropped`, new Date()))
       dropped = 0
       if (pending.length === 0) return
@@ -74,12 +81,14 @@ export const layer: Layer.Layer<RequestLog> = Layer.scoped(
       process.stdout.write(text)
     })
     if (enabled) {
+      process.stdout.on("error", onError)
       yield* Effect.forkScoped(Effect.repeat(flush, Schedule.spaced("200 millis")))
-      yield* Effect.addFinalizer(() => flush)
+      yield* Effect.addFinalizer(() => Effect.zipRight(flush, Effect.sync(() => process.stdout.off("error", onError))))
     }
     return RequestLog.of({
       record: enabled
         ? (entry) => {
+          if (closed) return
           if (pending.length < maxPending) pending.push(format(entry, new Date()))
           else dropped++
         }

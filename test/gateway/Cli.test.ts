@@ -293,4 +293,29 @@ describe("the effect-llm-trace process", () => {
         expect(cut.attributes["error.type"]).toBe("cancelled")
       })
   )
+
+  it.scopedLive("a stdout that goes away (a closed pipe) ends the request log, not the process", () =>
+    Effect.gen(function*() {
+      const config = configFile({
+        tracing: { store: { path: ":memory:" } },
+        endpoints: [{ name: "echo", provider: { kind: "echo" } }]
+      })
+      const gateway = yield* Cli.start(["--config", config, "--port", "0"])
+      const url = (yield* gateway.waitFor(/listening {2}(http:\/\/\S+)/))[1]!
+      const chat = Effect.promise(() =>
+        fetch(`${url}/gateway/openai/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "echo", messages: [{ role: "user", content: "hi" }] })
+        }).then((response) => response.status)
+      )
+      gateway.child.stdout!.destroy()
+      // Each request's log line is written (to the closed pipe) within 200 ms: EPIPE.
+      for (let i = 0; i < 3; i++) {
+        expect(yield* chat).toBe(200)
+        yield* Effect.sleep("300 millis")
+      }
+      expect(gateway.child.exitCode).toBeNull()
+      expect(gateway.child.signalCode).toBeNull()
+    }))
 })

@@ -12,7 +12,6 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -95,43 +94,42 @@ const forward = (
   response: ServerResponse,
   trace: RequestTrace.Trace | undefined,
   upstream: { readonly body: Record<string, unknown>; readonly stripUsage: boolean }
-): Effect.Effect<Answer, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const extra = trace === undefined ? {} : serverTiming(trace)
-    const reply = yield* Effect.either(incoming.target.provider.call({
-      dialect: incoming.dialect,
-      body: upstream.body,
-      stream: incoming.stream,
-      model: incoming.target.model,
-      headers: incoming.headers,
-      traceparent: trace?.provider.traceparent,
-      plainBody: upstream.stripUsage
-    }))
-    if (Either.isLeft(reply)) {
-      const error = reply.left
+): Effect.Effect<Answer, never, Scope.Scope> => {
+  const extra = trace === undefined ? {} : serverTiming(trace)
+  const { dialect, target } = incoming
+  const call = target.provider.call({
+    dialect,
+    body: upstream.body,
+    stream: incoming.stream,
+    model: target.model,
+    headers: incoming.headers,
+    traceparent: trace?.provider.traceparent,
+    plainBody: upstream.stripUsage
+  })
+  // No generator: while the body streams, the fiber holds only the relay (not this request's parsed body).
+  return Effect.matchEffect(call, {
+    onFailure: (error) => {
       trace?.provider.fail(error)
       const status = error.reason === "Timeout" ? 504 : 502
       trace?.gateway.setStatusCode(status)
-      return errorAnswer(incoming.dialect, status, error.message, error.errorType, extra)
+      return Effect.succeed(errorAnswer(dialect, status, error.message, error.errorType, extra))
+    },
+    onSuccess: ({ body, headers, status }) => {
+      trace?.gateway.setStatusCode(status)
+      trace?.provider.respond(status, headers["content-type"])
+      const eventStream = headers["content-type"]?.includes("text/event-stream") === true
+      response.writeHead(status, { ...Upstream.replyHeaders(headers), ...extra })
+      const address = target.provider.server.address
+      const pumped = Relay.pump(body, response, {
+        sink: trace?.provider,
+        rewrite: upstream.stripUsage && status < 400 && eventStream ? UsageInjection.makeStripper() : undefined,
+        encoding: headers["content-encoding"],
+        toError: (cause, stage) => Upstream.toUpstreamError(address, cause, stage === "body" ? "BodyInterrupted" : "Undecodable")
+      })
+      return Effect.as(pumped, { _tag: "Sent", status } satisfies Answer)
     }
-    const { status, headers } = reply.right
-    trace?.gateway.setStatusCode(status)
-    trace?.provider.respond(status, headers["content-type"])
-    const eventStream = headers["content-type"]?.includes("text/event-stream") === true
-    response.writeHead(status, { ...Upstream.replyHeaders(headers), ...extra })
-    yield* Relay.pump(reply.right.body, response, {
-      sink: trace?.provider,
-      rewrite: upstream.stripUsage && status < 400 && eventStream ? UsageInjection.makeStripper() : undefined,
-      encoding: headers["content-encoding"],
-      toError: (cause, stage) =>
-        Upstream.toUpstreamError(
-          incoming.target.provider.server.address,
-          cause,
-          stage === "body" ? "BodyInterrupted" : "Undecodable"
-        )
-    })
-    return { _tag: "Sent", status } satisfies Answer
   })
+}
 
 const handle = (
   dialect: Dialect.Dialect,
@@ -142,10 +140,11 @@ const handle = (
   seen: { endpoint: string },
   metrics: Metrics.Metrics["Type"]
 ): Effect.Effect<Answer, never, Scope.Scope> =>
-  Effect.gen(function*() {
+  // The generator ends with the effect that forwards (flattened), so it is not held while the body streams.
+  Effect.flatten(Effect.gen(function*() {
     const headers = request.headers
     const identity = gateway.authenticate(headers)
-    if (Option.isNone(identity)) return errorAnswer(dialect, 401, "missing or unknown gateway key", "authentication_error")
+    if (Option.isNone(identity)) return Effect.succeed(errorAnswer(dialect, 401, "missing or unknown gateway key", "authentication_error"))
     const refuse = (status: number, message: string, endpoint?: string, extra?: Record<string, string>) =>
       Effect.as(
         RequestTrace.recordRefusal(endpoint, status, String(status), message, headers),
@@ -153,21 +152,21 @@ const handle = (
       )
     const read = yield* RequestBody.read(request, gateway.maxBodyBytes)
     // The rest of an oversized body is not read: the connection closes once the answer is out.
-    if (read._tag === "TooLarge") return yield* refuse(413, `the request body is larger than ${read.limit} bytes`, undefined, { connection: "close" })
-    if (read._tag === "Invalid") return yield* refuse(400, read.message)
+    if (read._tag === "TooLarge") return refuse(413, `the request body is larger than ${read.limit} bytes`, undefined, { connection: "close" })
+    if (read._tag === "Invalid") return refuse(400, read.message)
     const { endpoint, stream } = targetOf(read.value)
     seen.endpoint = endpoint
     const target = gateway.endpoints.get(endpoint)
-    if (target === undefined) return yield* refuse(404, `no endpoint named ${JSON.stringify(endpoint)}`, endpoint)
+    if (target === undefined) return refuse(404, `no endpoint named ${JSON.stringify(endpoint)}`, endpoint)
     if (target.provider.kind !== "echo" && target.provider.kind !== dialect.kind) {
-      return yield* refuse(400, `endpoint ${JSON.stringify(endpoint)} serves the ${target.provider.kind} API, not ${dialect.kind}`, endpoint)
+      return refuse(400, `endpoint ${JSON.stringify(endpoint)} serves the ${target.provider.kind} API, not ${dialect.kind}`, endpoint)
     }
     const incoming: RequestTrace.Incoming = { dialect, target, body: read.value, stream, headers, identity: identity.value }
     const traced = target.endpoint.usageTracking
     const upstream = upstreamBody(incoming, traced)
     const trace = traced ? yield* RequestTrace.startTrace(incoming, gateway, upstream.body, metrics) : undefined
-    return yield* forward(incoming, response, trace, upstream)
-  })
+    return forward(incoming, response, trace, upstream)
+  }))
 
 /**
  * One passthrough request (the caller runs `guard` first). Needs the request's scope; the caller writes the
@@ -181,30 +180,31 @@ export const passthrough = (
   request: IncomingMessage,
   response: ServerResponse
 ): Effect.Effect<Answer, never, Gateway.Gateway | Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.flatten(Effect.gen(function*() {
     const gateway = yield* Gateway.Gateway
     const log = yield* Effect.serviceOption(RequestLog)
     const metrics = Option.getOrElse(yield* Effect.serviceOption(Metrics.Metrics), () => Metrics.noop)
     const started = performance.now()
     const seen = { endpoint: "-", status: 500 }
     yield* Finalizer.addSync((exit) => {
-        const aborted = Exit.isInterrupted(exit)
-        const millis = performance.now() - started
-        const method = request.method ?? "POST"
-        if (Option.isSome(log)) log.value.record({ method, url: request.url ?? "", endpoint: seen.endpoint, status: aborted ? "aborted" : seen.status, millis: Math.round(millis) })
-        metrics.recordRequest({
-          method,
-          route: dialect.route,
-          status: aborted ? 499 : seen.status,
-          duration: millis / 1000,
-          endpoint: gateway.endpoints.has(seen.endpoint) ? seen.endpoint : undefined,
-          errorType: aborted ? Attributes.ErrorTypeCancelled : undefined
-        })
+      const aborted = Exit.isInterrupted(exit)
+      const millis = performance.now() - started
+      const method = request.method ?? "POST"
+      if (Option.isSome(log)) log.value.record({ method, url: request.url ?? "", endpoint: seen.endpoint, status: aborted ? "aborted" : seen.status, millis: Math.round(millis) })
+      metrics.recordRequest({
+        method,
+        route: dialect.route,
+        status: aborted ? 499 : seen.status,
+        duration: millis / 1000,
+        endpoint: gateway.endpoints.has(seen.endpoint) ? seen.endpoint : undefined,
+        errorType: aborted ? Attributes.ErrorTypeCancelled : undefined
+      })
     })
-    const answer = yield* handle(dialect, targetOf, request, response, gateway, seen, metrics)
-    seen.status = answer.status
-    return answer
-  })
+    return Effect.map(handle(dialect, targetOf, request, response, gateway, seen, metrics), (answer) => {
+      seen.status = answer.status
+      return answer
+    })
+  }))
 
 // The guard ------------------------------------------------------------------------------------------------------
 
