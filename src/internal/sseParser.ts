@@ -307,5 +307,21 @@ class SseParser implements Parser {
   }
 }
 
-/** @internal */
-export const make = (options: Options): Parser => new SseParser(options)
+/**
+ * The parser behind a plain object of arrow functions, as before the class: `Parser` declares its members as
+ * function properties, so a caller may pass `parser.feed` around detached (`chunks.flatMap(parser.feed)`), which a
+ * prototype method would break (`this` undefined). These five closures are thin: they don't deopt the shared
+ * methods, and measured the same as returning the instance.
+ *
+ * @internal
+ */
+export const make = (options: Options): Parser => {
+  const parser = new SseParser(options)
+  return {
+    feed: (chunk) => parser.feed(chunk),
+    end: () => parser.end(),
+    overflow: () => parser.overflow(),
+    lastEventId: () => parser.lastEventId(),
+    reconnectionTime: () => parser.reconnectionTime()
+  }
+}
