@@ -214,6 +214,41 @@ describe("Sse UTF-8", () => {
   }, { fastCheck: { numRuns: 2000 } })
 })
 
+describe("Sse parser instances", () => {
+  it.prop("parsers fed in turns keep their own state (pending lines, events, ids)", [streamAndCuts, streamAndCuts], ([a, b]) => {
+    const chunksA = splitAt(a.bytes, a.cuts)
+    const chunksB = splitAt(b.bytes, b.cuts)
+    const pa = Sse.makeParser({ dispatchIncompleteAtEnd: true })
+    const pb = Sse.makeParser({ dispatchIncompleteAtEnd: true })
+    const eventsA: Array<Sse.Event> = []
+    const eventsB: Array<Sse.Event> = []
+    for (let i = 0; i < Math.max(chunksA.length, chunksB.length); i++) {
+      if (i < chunksA.length) eventsA.push(...pa.feed(chunksA[i]!))
+      if (i < chunksB.length) eventsB.push(...pb.feed(chunksB[i]!))
+    }
+    eventsA.push(...pa.end())
+    eventsB.push(...pb.end())
+    const aloneA = parseChunks([a.bytes], { dispatchIncompleteAtEnd: true })
+    const aloneB = parseChunks([b.bytes], { dispatchIncompleteAtEnd: true })
+    expect(eventsA).toEqual(aloneA.events)
+    expect(eventsB).toEqual(aloneB.events)
+    expect(pa.lastEventId()).toBe(aloneA.parser.lastEventId())
+    expect(pb.lastEventId()).toBe(aloneB.parser.lastEventId())
+    expect(pa.reconnectionTime()).toBe(aloneA.parser.reconnectionTime())
+    expect(pb.reconnectionTime()).toBe(aloneB.parser.reconnectionTime())
+  }, { fastCheck: { numRuns: 300 } })
+
+  it("its functions work detached from the parser object", () => {
+    const { feed, end, lastEventId, reconnectionTime, overflow } = Sse.makeParser({ dispatchIncompleteAtEnd: true })
+    const events = [utf8("id: 7\nretry: 5\ndata: a\n\ndata: b")].flatMap(feed)
+    events.push(...end())
+    expect(events.map((e) => e.data)).toEqual(["a", "b"])
+    expect(lastEventId()).toBe("7")
+    expect(reconnectionTime()).toBe(5)
+    expect(overflow()).toBeUndefined()
+  })
+})
+
 describe("Sse caller-owned buffers", () => {
   it("a line split across chunks survives the caller reusing its Buffer after feed returns", () => {
     // Node hands out Buffers; a socket reader may refill the same memory for the next chunk.

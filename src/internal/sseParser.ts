@@ -73,66 +73,119 @@ class ParsedEvent implements Event {
 /** The first size of the buffer that joins a line split across chunks; it doubles as needed (bounded by the limit). */
 const initialJoinSize = 1024
 
-/** @internal */
-export const make = (options: Options): Parser => {
-  const limit = options.maxBufferSize
+/** Where a field's value starts: after the colon and one optional space. */
+const valueStart = (buf: Uint8Array, colon: number, end: number): number =>
+  colon + 1 < end && buf[colon + 1] === SPACE ? colon + 2 : colon + 1
+
+/** True when bytes [start, end) spell the ASCII `name`. */
+const nameIs = (buf: Uint8Array, start: number, end: number, name: string): boolean => {
+  if (end - start !== name.length) return false
+  for (let i = 0; i < name.length; i++) if (buf[start + i] !== name.charCodeAt(i)) return false
+  return true
+}
+
+/**
+ * The parser is a class, its steps prototype methods shared by every instance, not closures made per parser: each
+ * new set of closures is a new call target, so optimized code calling `scan`, `onLine` or `onJoinedLine` was thrown
+ * away ("wrong call target" deopt) for every parser made, i.e. per request in a gateway, and the JIT warmed up again.
+ * All fields are set in the constructor, in one order, so every instance has the same shape.
+ */
+class SseParser implements Parser {
+  private readonly limit: number
+  private readonly dispatchIncompleteAtEnd: boolean
 
   // Stream state.
-  let bomPending = true
-  let head: Uint8Array = EMPTY // the first bytes, held until we know whether they start with a BOM
-  let skipLf = false // the previous chunk ended with CR: a leading LF completes that CRLF
+  private bomPending = true
+  private head: Uint8Array = EMPTY // the first bytes, held until we know whether they start with a BOM
+  private skipLf = false // the previous chunk ended with CR: a leading LF completes that CRLF
   // A line split across chunks, copied (the caller may reuse its buffer once feed returns) into one buffer that
   // is reused for every such line: no allocation per split line.
-  let join: Uint8Array = EMPTY
-  let fragmentBytes = 0
-  let lastEventIdBuffer = ""
-  let lastEventId = ""
-  let reconnection: number | undefined = undefined
-  let overflowed: Overflow | undefined = undefined
+  private join: Uint8Array = EMPTY
+  private fragmentBytes = 0
+  private lastEventIdBuffer = ""
+  private lastId = ""
+  private reconnection: number | undefined = undefined
+  private overflowed: Overflow | undefined = undefined
 
   // Block (pending event) state.
-  let data = ""
-  let hasData = false
-  let dataBytes = 0
-  let type = ""
-  let retry: number | undefined = undefined
+  private data = ""
+  private hasData = false
+  private dataBytes = 0
+  private type = ""
+  private retry: number | undefined = undefined
 
   // One output buffer for the parser's life (see ParsedEvent: a fresh array per feed is an allocation site too);
   // drain hands out a copy.
-  const out: Array<Event> = []
+  private readonly out: Array<Event> = []
 
-  const dispatch = (): void => {
-    lastEventId = lastEventIdBuffer
-    if (hasData) {
-      out.push(new ParsedEvent(type === "" ? "message" : type, data, lastEventId, retry))
+  constructor(options: Options) {
+    this.limit = options.maxBufferSize
+    this.dispatchIncompleteAtEnd = options.dispatchIncompleteAtEnd
+  }
+
+  feed(chunk: Uint8Array): Array<Event> {
+    if (this.overflowed !== undefined) return []
+    const bytes = this.bomPending ? this.stripBom(chunk, false) : chunk
+    if (bytes !== undefined) this.scan(Utf8.view(bytes))
+    return this.drain()
+  }
+
+  end(): Array<Event> {
+    if (this.overflowed !== undefined) return []
+    if (this.bomPending) {
+      const bytes = this.stripBom(EMPTY, true)
+      if (bytes !== undefined) this.scan(Utf8.view(bytes))
     }
-    data = ""
-    hasData = false
-    dataBytes = 0
-    type = ""
-    retry = undefined
+    if (this.dispatchIncompleteAtEnd && this.overflowed === undefined) {
+      if (this.fragmentBytes > 0) this.onJoinedLine(EMPTY)
+      if (this.overflowed === undefined) this.dispatch()
+    }
+    this.join = EMPTY
+    this.fragmentBytes = 0
+    return this.drain()
   }
 
-  const fail = (kind: Overflow["kind"], size: number): void => {
-    overflowed = { kind, size, limit }
+  overflow(): Overflow | undefined {
+    return this.overflowed
   }
 
-  const valueStart = (buf: Uint8Array, colon: number, end: number): number =>
-    colon + 1 < end && buf[colon + 1] === SPACE ? colon + 2 : colon + 1
+  lastEventId(): string {
+    return this.lastId
+  }
 
-  const onData = (buf: Uint8Array, start: number, end: number): void => {
-    dataBytes += (hasData ? 1 : 0) + end - start
-    if (dataBytes > limit) return fail("event", dataBytes)
+  reconnectionTime(): number | undefined {
+    return this.reconnection
+  }
+
+  private dispatch(): void {
+    this.lastId = this.lastEventIdBuffer
+    if (this.hasData) {
+      this.out.push(new ParsedEvent(this.type === "" ? "message" : this.type, this.data, this.lastId, this.retry))
+    }
+    this.data = ""
+    this.hasData = false
+    this.dataBytes = 0
+    this.type = ""
+    this.retry = undefined
+  }
+
+  private fail(kind: Overflow["kind"], size: number): void {
+    this.overflowed = { kind, size, limit: this.limit }
+  }
+
+  private onData(buf: Uint8Array, start: number, end: number): void {
+    this.dataBytes += (this.hasData ? 1 : 0) + end - start
+    if (this.dataBytes > this.limit) return this.fail("event", this.dataBytes)
     const value = start === end ? "" : Utf8.decodeRange(buf, start, end)
-    if (hasData) {
-      data = data + "\n" + value
+    if (this.hasData) {
+      this.data = this.data + "\n" + value
     } else {
-      data = value
-      hasData = true
+      this.data = value
+      this.hasData = true
     }
   }
 
-  const onRetry = (buf: Uint8Array, start: number, end: number): void => {
+  private onRetry(buf: Uint8Array, start: number, end: number): void {
     if (start === end) return
     let n = 0
     for (let i = start; i < end; i++) {
@@ -140,25 +193,18 @@ export const make = (options: Options): Parser => {
       if (d < 0 || d > 9) return
       n = n * 10 + d
     }
-    retry = n
-    reconnection = n
+    this.retry = n
+    this.reconnection = n
   }
 
-  const onId = (buf: Uint8Array, start: number, end: number): void => {
+  private onId(buf: Uint8Array, start: number, end: number): void {
     for (let i = start; i < end; i++) if (buf[i] === 0) return
-    lastEventIdBuffer = start === end ? "" : Utf8.decodeRange(buf, start, end)
+    this.lastEventIdBuffer = start === end ? "" : Utf8.decodeRange(buf, start, end)
   }
 
-  /** True when bytes [start, end) spell the ASCII `name`. */
-  const nameIs = (buf: Uint8Array, start: number, end: number, name: string): boolean => {
-    if (end - start !== name.length) return false
-    for (let i = 0; i < name.length; i++) if (buf[start + i] !== name.charCodeAt(i)) return false
-    return true
-  }
-
-  const onLine = (buf: Uint8Array, start: number, end: number): void => {
-    if (start === end) return dispatch()
-    if (end - start > limit) return fail("line", end - start)
+  private onLine(buf: Uint8Array, start: number, end: number): void {
+    if (start === end) return this.dispatch()
+    if (end - start > this.limit) return this.fail("line", end - start)
     const b0 = buf[start]
     if (b0 === COLON) return
     // Fast path: "data:" is nearly every line of an LLM stream.
@@ -166,64 +212,64 @@ export const make = (options: Options): Parser => {
       b0 === 100 && end - start >= 5 && buf[start + 1] === 97 && buf[start + 2] === 116 &&
       buf[start + 3] === 97 && buf[start + 4] === COLON
     ) {
-      return onData(buf, valueStart(buf, start + 4, end), end)
+      return this.onData(buf, valueStart(buf, start + 4, end), end)
     }
     let colon = start
     while (colon < end && buf[colon] !== COLON) colon++
     const vs = colon === end ? end : valueStart(buf, colon, end)
-    if (nameIs(buf, start, colon, "data")) onData(buf, vs, end)
-    else if (nameIs(buf, start, colon, "event")) type = vs === end ? "" : Utf8.decodeRange(buf, vs, end)
-    else if (nameIs(buf, start, colon, "id")) onId(buf, vs, end)
-    else if (nameIs(buf, start, colon, "retry")) onRetry(buf, vs, end)
+    if (nameIs(buf, start, colon, "data")) this.onData(buf, vs, end)
+    else if (nameIs(buf, start, colon, "event")) this.type = vs === end ? "" : Utf8.decodeRange(buf, vs, end)
+    else if (nameIs(buf, start, colon, "id")) this.onId(buf, vs, end)
+    else if (nameIs(buf, start, colon, "retry")) this.onRetry(buf, vs, end)
   }
 
   /** Appends `bytes` to the pending fragment; the caller has checked the total against the limit. */
-  const appendFragment = (bytes: Uint8Array): void => {
-    const needed = fragmentBytes + bytes.length
-    if (needed > join.length) {
-      let size = Math.max(initialJoinSize, join.length * 2)
+  private appendFragment(bytes: Uint8Array): void {
+    const needed = this.fragmentBytes + bytes.length
+    if (needed > this.join.length) {
+      let size = Math.max(initialJoinSize, this.join.length * 2)
       while (size < needed) size *= 2
       const grown = Utf8.view(new Uint8Array(size))
-      grown.set(join.subarray(0, fragmentBytes))
-      join = grown
+      grown.set(this.join.subarray(0, this.fragmentBytes))
+      this.join = grown
     }
-    join.set(bytes, fragmentBytes)
-    fragmentBytes = needed
+    this.join.set(bytes, this.fragmentBytes)
+    this.fragmentBytes = needed
   }
 
   /** Completes the pending fragment with `last` and parses it as one line. */
-  const onJoinedLine = (last: Uint8Array): void => {
-    const total = fragmentBytes + last.length
-    if (total > limit) return fail("line", total)
-    appendFragment(last)
-    fragmentBytes = 0
-    onLine(join, 0, total)
+  private onJoinedLine(last: Uint8Array): void {
+    const total = this.fragmentBytes + last.length
+    if (total > this.limit) return this.fail("line", total)
+    this.appendFragment(last)
+    this.fragmentBytes = 0
+    this.onLine(this.join, 0, total)
   }
 
   /** Lets go of a join buffer grown for an unusually long line. */
-  const releaseJoin = (): void => {
-    if (join.length > 64 * initialJoinSize) join = EMPTY
+  private releaseJoin(): void {
+    if (this.join.length > 64 * initialJoinSize) this.join = EMPTY
   }
 
   /** Removes one leading BOM; returns the bytes to parse, or undefined while too few bytes have arrived to know. */
-  const stripBom = (chunk: Uint8Array, final: boolean): Uint8Array | undefined => {
-    const bytes = head.length === 0 ? chunk : Bytes.concat([head, chunk])
+  private stripBom(chunk: Uint8Array, final: boolean): Uint8Array | undefined {
+    const bytes = this.head.length === 0 ? chunk : Bytes.concat([this.head, chunk])
     let i = 0
     while (i < bytes.length && i < 3 && bytes[i] === BOM[i]) i++
     if (i === bytes.length && i < 3 && !final) {
-      head = bytes
+      this.head = bytes
       return undefined
     }
-    bomPending = false
-    head = EMPTY
+    this.bomPending = false
+    this.head = EMPTY
     return i === 3 ? bytes.subarray(3) : bytes
   }
 
-  const scan = (chunk: Uint8Array): void => {
+  private scan(chunk: Uint8Array): void {
     const len = chunk.length
     let pos = 0
-    if (skipLf) {
-      skipLf = false
+    if (this.skipLf) {
+      this.skipLf = false
       if (len > 0 && chunk[0] === LF) pos = 1
     }
     // Cached next positions of LF and CR: each is searched for at most once per occurrence.
@@ -234,55 +280,48 @@ export const make = (options: Options): Parser => {
       if (nextCr !== -1 && nextCr < pos) nextCr = chunk.indexOf(CR, pos)
       const eol = nextCr === -1 ? nextLf : nextLf === -1 ? nextCr : nextLf < nextCr ? nextLf : nextCr
       if (eol === -1) break
-      if (fragmentBytes > 0) {
-        onJoinedLine(chunk.subarray(pos, eol))
-        releaseJoin()
+      if (this.fragmentBytes > 0) {
+        this.onJoinedLine(chunk.subarray(pos, eol))
+        this.releaseJoin()
       } else {
-        onLine(chunk, pos, eol)
+        this.onLine(chunk, pos, eol)
       }
-      if (overflowed !== undefined) return
+      if (this.overflowed !== undefined) return
       pos = eol + 1
       if (chunk[eol] === CR) {
-        if (pos === len) skipLf = true
+        if (pos === len) this.skipLf = true
         else if (chunk[pos] === LF) pos++
       }
     }
     if (pos < len) {
-      const size = fragmentBytes + len - pos
-      if (size > limit) return fail("line", size)
-      appendFragment(chunk.subarray(pos))
+      const size = this.fragmentBytes + len - pos
+      if (size > this.limit) return this.fail("line", size)
+      this.appendFragment(chunk.subarray(pos))
     }
   }
 
-  const drain = (): Array<Event> => {
-    const events = out.slice()
-    out.length = 0
+  private drain(): Array<Event> {
+    const events = this.out.slice()
+    this.out.length = 0
     return events
   }
+}
 
+/**
+ * The parser behind a plain object of arrow functions, as before the class: `Parser` declares its members as
+ * function properties, so a caller may pass `parser.feed` around detached (`chunks.flatMap(parser.feed)`), which a
+ * prototype method would break (`this` undefined). These five closures are thin: they don't deopt the shared
+ * methods, and measured the same as returning the instance.
+ *
+ * @internal
+ */
+export const make = (options: Options): Parser => {
+  const parser = new SseParser(options)
   return {
-    feed: (chunk) => {
-      if (overflowed !== undefined) return []
-      const bytes = bomPending ? stripBom(chunk, false) : chunk
-      if (bytes !== undefined) scan(Utf8.view(bytes))
-      return drain()
-    },
-    end: () => {
-      if (overflowed !== undefined) return []
-      if (bomPending) {
-        const bytes = stripBom(EMPTY, true)
-        if (bytes !== undefined) scan(Utf8.view(bytes))
-      }
-      if (options.dispatchIncompleteAtEnd && overflowed === undefined) {
-        if (fragmentBytes > 0) onJoinedLine(EMPTY)
-        if (overflowed === undefined) dispatch()
-      }
-      join = EMPTY
-      fragmentBytes = 0
-      return drain()
-    },
-    overflow: () => overflowed,
-    lastEventId: () => lastEventId,
-    reconnectionTime: () => reconnection
+    feed: (chunk) => parser.feed(chunk),
+    end: () => parser.end(),
+    overflow: () => parser.overflow(),
+    lastEventId: () => parser.lastEventId(),
+    reconnectionTime: () => parser.reconnectionTime()
   }
 }
