@@ -142,8 +142,11 @@ export const start = (
     endpoint,
     collect: (child, provider) => {
       if (child.spanId === span.spanId || spans.has(child.spanId) || child.status._tag !== "Ended") return
-      const record = Replay.record(child)
-      if (Option.isSome(record)) spans.set(child.spanId, record.value)
+      // Kept only when there is a caller to replay into.
+      if (Option.isSome(parent)) {
+        const record = Replay.record(child)
+        if (Option.isSome(record)) spans.set(child.spanId, record.value)
+      }
       if (provider === undefined) return
       lastProvider = outcomeOfEnded(child, child.status.exit)
       if (provider.outputJson !== undefined) outputJson = provider.outputJson
