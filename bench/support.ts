@@ -75,19 +75,6 @@ export const compare = async (
   return variants.map((v, k) => ({ name: v.name, mbPerSec: median(rates[k]!), peakHeapMb: peaks[k]! }))
 }
 
-export const printTable = (title: string, rows: ReadonlyArray<Measurement>): void => {
-  console.log(`\n${title}`)
-  console.log(`| pipeline | MB/s (median) | peak heap growth (MB) |`)
-  console.log(`| --- | ---: | ---: |`)
-  for (const r of rows) console.log(`| ${r.name} | ${r.mbPerSec.toFixed(0)} | ${r.peakHeapMb.toFixed(1)} |`)
-}
-
-export const ratio = (label: string, a: Measurement, b: Measurement, target?: number): string => {
-  const value = a.mbPerSec / b.mbPerSec
-  const verdict = target === undefined ? "" : value >= target ? ` (target ≥ ${target}: met)` : ` (target ≥ ${target}: MISSED)`
-  return `${label}: ${value.toFixed(2)}×${verdict}`
-}
-
 /** Splits `bytes` into chunks of `size` bytes (views, no copies). */
 export const chunked = (bytes: Uint8Array, size: number): Array<Uint8Array> => {
   const chunks: Array<Uint8Array> = []

@@ -4,7 +4,8 @@
  * - Anthropic: `@anthropic-ai/sdk` 1.12.0 `messages.stream().finalMessage()` (its accumulator);
  * - Gemini: no SDK accumulator exists, so `@google/genai` 2.32.0 `models.generateContentStream()` consumed to the
  *   end (its SSE split, JSON parse and response conversion of every chunk) is the peer.
- * Prints nothing: returns the measurements for `bench/folds.bench.ts` to print.
+ * Defines the variants and the agreement checks; `bench/folds.bench.ts` checks and times them, each run in a fresh
+ * process.
  */
 import Anthropic from "@anthropic-ai/sdk"
 import { GoogleGenAI } from "@google/genai"
@@ -15,7 +16,8 @@ import type * as GeminiGenerateContentT from "../../src/providers/GeminiGenerate
 import type * as SseT from "../../src/Sse.js"
 import { anthropicBenchStream } from "../../test/support/anthropicGen.js"
 import { geminiBenchStream } from "../../test/support/geminiGen.js"
-import { chunked, compare, type Measurement, type Variant } from "../support.js"
+import { chunked } from "../support.js"
+import type { Group } from "./group.js"
 import { compiled } from "../support.js"
 
 // The compiled package (dist/), as users run it: `npm run bench` builds it first.
@@ -84,40 +86,45 @@ const check = (label: string, ours: unknown, sdk: unknown): void => {
 const geminiText = (response: GeminiGenerateContentT.GenerateContentResponse) =>
   (response.candidates?.[0]?.content?.parts ?? []).flatMap((p) => (typeof p.text === "string" && p.thought !== true ? [p.text] : [])).join("")
 
-/**
- * Measures both APIs on `mib` MiB streams (at least 16 MiB is the reference size), `runs` runs each, interleaved.
- */
-export const bench = async (options: { readonly mib: number; readonly runs: number }): Promise<ReadonlyArray<Measurement>> => {
-  const target = options.mib * 1024 * 1024
-  const anthropic = anthropicBenchStream(target)
-  const gemini = geminiBenchStream(target)
-  const anthropicChunks = chunked(anthropic, chunkSize)
-  const geminiChunks = chunked(gemini, chunkSize)
-  const noSample = () => {}
-
-  // Measure only what agrees with the SDK, or the bench is void.
-  const ours = Option.getOrThrow(AnthropicMessages.aggregate(anthropicChunks))
-  const sdkMessage = await sdkAnthropic(anthropicChunks, noSample)
-  check("anthropic content", ours.content, sdkMessage.content)
-  check("anthropic usage", ours.usage, sdkMessage.usage)
-  const oursGemini = Option.getOrThrow(GeminiGenerateContent.aggregate(geminiChunks))
-  const sdkChunks = await sdkGemini(geminiChunks, noSample)
-  check("gemini text", geminiText(oursGemini), sdkChunks.text)
-  const events = new TextDecoder().decode(gemini).split("\r\n\r\n").filter((e) => e !== "").length
-  check("gemini chunk count", events, sdkChunks.count)
-
-  const anthropicVariants: ReadonlyArray<Variant> = [
-    { name: "anthropic: ours aggregate(chunks)", run: (sample) => AnthropicMessages.aggregate(sampled(anthropicChunks, sample)) },
-    { name: "anthropic: ours Stream (Sse.decode + Fold.run)", run: (sample) => viaStream(AnthropicMessages.fold, anthropicChunks, sample) },
-    { name: "anthropic: SDK messages.stream().finalMessage()", run: (sample) => sdkAnthropic(anthropicChunks, sample) }
-  ]
-  const geminiVariants: ReadonlyArray<Variant> = [
-    { name: "gemini: ours aggregate(chunks)", run: (sample) => GeminiGenerateContent.aggregate(sampled(geminiChunks, sample)) },
-    { name: "gemini: ours Stream (Sse.decode + Fold.run)", run: (sample) => viaStream(GeminiGenerateContent.fold, geminiChunks, sample) },
-    { name: "gemini: @google/genai generateContentStream() drained", run: (sample) => sdkGemini(geminiChunks, sample) }
-  ]
-  return [
-    ...(await compare(anthropic.length, options.runs, anthropicVariants)),
-    ...(await compare(gemini.length, options.runs, geminiVariants))
-  ]
+const anthropic = (mib: number): Group => {
+  const bytes = anthropicBenchStream(mib * 1024 * 1024)
+  const chunks = chunked(bytes, chunkSize)
+  return {
+    bytes: bytes.length,
+    // Measure only what agrees with the SDK, or the bench is void.
+    check: async () => {
+      const ours = Option.getOrThrow(AnthropicMessages.aggregate(chunks))
+      const sdkMessage = await sdkAnthropic(chunks, () => {})
+      check("anthropic content", ours.content, sdkMessage.content)
+      check("anthropic usage", ours.usage, sdkMessage.usage)
+    },
+    variants: [
+      { name: "anthropic: ours aggregate(chunks)", run: (sample) => AnthropicMessages.aggregate(sampled(chunks, sample)) },
+      { name: "anthropic: ours Stream (Sse.decode + Fold.run)", run: (sample) => viaStream(AnthropicMessages.fold, chunks, sample) },
+      { name: "anthropic: SDK messages.stream().finalMessage()", run: (sample) => sdkAnthropic(chunks, sample) }
+    ]
+  }
 }
+
+const gemini = (mib: number): Group => {
+  const bytes = geminiBenchStream(mib * 1024 * 1024)
+  const chunks = chunked(bytes, chunkSize)
+  return {
+    bytes: bytes.length,
+    check: async () => {
+      const ours = Option.getOrThrow(GeminiGenerateContent.aggregate(chunks))
+      const sdkChunks = await sdkGemini(chunks, () => {})
+      check("gemini text", geminiText(ours), sdkChunks.text)
+      const events = new TextDecoder().decode(bytes).split("\r\n\r\n").filter((e) => e !== "").length
+      check("gemini chunk count", events, sdkChunks.count)
+    },
+    variants: [
+      { name: "gemini: ours aggregate(chunks)", run: (sample) => GeminiGenerateContent.aggregate(sampled(chunks, sample)) },
+      { name: "gemini: ours Stream (Sse.decode + Fold.run)", run: (sample) => viaStream(GeminiGenerateContent.fold, chunks, sample) },
+      { name: "gemini: @google/genai generateContentStream() drained", run: (sample) => sdkGemini(chunks, sample) }
+    ]
+  }
+}
+
+/** Both APIs, each built on demand on a `mib` MiB stream (at least 16 MiB is the reference size). */
+export const groups: Record<string, (mib: number) => Group> = { anthropic, gemini }

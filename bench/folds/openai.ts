@@ -1,8 +1,8 @@
 /**
  * OpenAI folds, bytes → final response: ours against the official SDK accumulator (`openai` 6.49.0
  * `chat.completions.stream().finalChatCompletion()` and `responses.stream().finalResponse()`) on the same bytes,
- * in this process, fed through a custom `fetch` that returns a `ReadableStream` of 16 KiB chunks (no network).
- * Prints nothing: returns the measurements for `bench/folds.bench.ts` to print.
+ * fed through a custom `fetch` that returns a `ReadableStream` of 16 KiB chunks (no network). Defines the variants
+ * and the agreement check; `bench/folds.bench.ts` checks and times them, each run in a fresh process.
  */
 import { Effect, Option, Stream } from "effect"
 import OpenAI from "openai"
@@ -11,7 +11,8 @@ import type * as OpenAiChatT from "../../src/providers/OpenAiChat.js"
 import type * as OpenAiResponsesT from "../../src/providers/OpenAiResponses.js"
 import type * as SseT from "../../src/Sse.js"
 import { chatBenchStream, responsesBenchStream } from "../../test/support/openaiGen.js"
-import { chunked, compare, type Measurement, type Variant } from "../support.js"
+import { chunked } from "../support.js"
+import type { Group } from "./group.js"
 import { compiled } from "../support.js"
 
 // The compiled package (dist/), as users run it: `npm run bench` builds it first.
@@ -67,48 +68,39 @@ const responsesText = (r: { readonly output: ReadonlyArray<unknown> }) =>
   (r.output as ReadonlyArray<{ readonly content?: ReadonlyArray<{ readonly text?: string }> }>)
     .flatMap((item) => item.content ?? []).map((part) => part.text ?? "").join("")
 
-/**
- * Measures both APIs on `mib` MiB streams (at least 16 MiB is the reference size), `runs` runs each, interleaved.
- */
-export const bench = async (options: { readonly mib: number; readonly runs: number }): Promise<ReadonlyArray<Measurement>> => {
-  const target = options.mib * 1024 * 1024
-  const chat = chatBenchStream(target)
-  const responses = responsesBenchStream(target)
-  const chatChunks = chunked(chat, chunkSize)
-  const responsesChunks = chunked(responses, chunkSize)
-  const noSample = () => {}
-
-  const sdkChat = (sample: () => void) =>
-    client(chatChunks, sample).chat.completions.stream({ model: "gpt-5", messages: [] }).finalChatCompletion()
-  const sdkResponses = (sample: () => void) =>
-    client(responsesChunks, sample).responses.stream({ model: "gpt-5", input: "bench" }).finalResponse()
-
-  // Measure only what agrees: same text as the SDK, or the bench is void.
-  check("chat", chatText(Option.getOrThrow(OpenAiChat.aggregate(chatChunks))), chatText(await sdkChat(noSample)))
-  check(
-    "responses",
-    responsesText(Option.getOrThrow(OpenAiResponses.aggregate(responsesChunks))),
-    responsesText(await sdkResponses(noSample))
-  )
-
-  const chatVariants: ReadonlyArray<Variant> = [
-    { name: "openai-chat: ours aggregate(chunks)", run: (sample) => OpenAiChat.aggregate(sampled(chatChunks, sample)) },
-    { name: "openai-chat: ours Stream (Sse.decode + Fold.run)", run: (sample) => viaStream(OpenAiChat.fold, chatChunks, sample) },
-    { name: "openai-chat: SDK finalChatCompletion()", run: sdkChat }
-  ]
-  const responsesVariants: ReadonlyArray<Variant> = [
-    {
-      name: "openai-responses: ours aggregate(chunks)",
-      run: (sample) => OpenAiResponses.aggregate(sampled(responsesChunks, sample))
-    },
-    {
-      name: "openai-responses: ours Stream (Sse.decode + Fold.run)",
-      run: (sample) => viaStream(OpenAiResponses.fold, responsesChunks, sample)
-    },
-    { name: "openai-responses: SDK finalResponse()", run: sdkResponses }
-  ]
-  return [
-    ...(await compare(chat.length, options.runs, chatVariants)),
-    ...(await compare(responses.length, options.runs, responsesVariants))
-  ]
+const chat = (mib: number): Group => {
+  const bytes = chatBenchStream(mib * 1024 * 1024)
+  const chunks = chunked(bytes, chunkSize)
+  const sdk = (sample: () => void) =>
+    client(chunks, sample).chat.completions.stream({ model: "gpt-5", messages: [] }).finalChatCompletion()
+  return {
+    bytes: bytes.length,
+    // Measure only what agrees: same text as the SDK, or the bench is void.
+    check: async () => check("chat", chatText(Option.getOrThrow(OpenAiChat.aggregate(chunks))), chatText(await sdk(() => {}))),
+    variants: [
+      { name: "openai-chat: ours aggregate(chunks)", run: (sample) => OpenAiChat.aggregate(sampled(chunks, sample)) },
+      { name: "openai-chat: ours Stream (Sse.decode + Fold.run)", run: (sample) => viaStream(OpenAiChat.fold, chunks, sample) },
+      { name: "openai-chat: SDK finalChatCompletion()", run: sdk }
+    ]
+  }
 }
+
+const responses = (mib: number): Group => {
+  const bytes = responsesBenchStream(mib * 1024 * 1024)
+  const chunks = chunked(bytes, chunkSize)
+  const sdk = (sample: () => void) =>
+    client(chunks, sample).responses.stream({ model: "gpt-5", input: "bench" }).finalResponse()
+  return {
+    bytes: bytes.length,
+    check: async () =>
+      check("responses", responsesText(Option.getOrThrow(OpenAiResponses.aggregate(chunks))), responsesText(await sdk(() => {}))),
+    variants: [
+      { name: "openai-responses: ours aggregate(chunks)", run: (sample) => OpenAiResponses.aggregate(sampled(chunks, sample)) },
+      { name: "openai-responses: ours Stream (Sse.decode + Fold.run)", run: (sample) => viaStream(OpenAiResponses.fold, chunks, sample) },
+      { name: "openai-responses: SDK finalResponse()", run: sdk }
+    ]
+  }
+}
+
+/** Both APIs, each built on demand on a `mib` MiB stream (at least 16 MiB is the reference size). */
+export const groups: Record<string, (mib: number) => Group> = { "openai-chat": chat, "openai-responses": responses }
