@@ -34,7 +34,12 @@ export interface Options extends TraceStore.Options {
 }
 
 const dayMs = 86_400_000
-/** Spans per write transaction: small enough that one batch blocks the event loop for a few ms only. */
+/**
+ * Spans per write transaction. The SQLite calls are synchronous (~0.07 ms per span), so a full batch blocks the
+ * event loop for tens of ms; smaller ones cost more per span (32: 8,200 instead of 15,000 spans/s in the store
+ * bench) and did not change the gateway's p99 at 50 req/s, which young-generation GC pauses bound. Under a steady
+ * load the writer's batches hold what gathered in `gatherMs`, far fewer.
+ */
 const batchSpans = 500
 /**
  * How long the writer lets spans gather after the first one is queued: one transaction then holds many traces
@@ -203,7 +208,10 @@ const build = (options: Options) =>
     const queueSize = Math.floor(positive(options.queueSize, 20_000))
     const maxSpansPerTrace = Math.floor(positive(options.maxSpansPerTrace, 10_000))
 
+    // Written from `head` on (no O(n) shift per batch); reset whenever it has all been written.
     let queue: Array<StoreSpan.Converted> = []
+    let head = 0
+    const pending = () => queue.length - head
     let enqueued = 0
     let done = 0
     let dropped = 0
@@ -216,7 +224,7 @@ const build = (options: Options) =>
     const spanProcessor: SpanProcessor = {
       onStart: () => {},
       onEnd: (span) => {
-        if (queue.length >= queueSize) {
+        if (pending() >= queueSize) {
           dropped++
           return
         }
@@ -341,8 +349,12 @@ const build = (options: Options) =>
 
     /** Writes the next batch; a failed batch is counted, not retried. */
     const writeNext = Effect.suspend(() => {
-      const batch = queue.length <= batchSpans ? queue : queue.slice(0, batchSpans)
-      queue = queue.length <= batchSpans ? [] : queue.slice(batchSpans)
+      const batch = queue.slice(head, head + batchSpans)
+      head += batch.length
+      if (head === queue.length) {
+        queue = []
+        head = 0
+      }
       // Failures and defects (a row that does not parse) alike: the batch is counted as failed, the writer lives on.
       return writeBatch(batch).pipe(
         Effect.catchAllCause((cause) => {
@@ -364,7 +376,7 @@ const build = (options: Options) =>
 
     /** Writes everything queued now, batch by batch, then retention steps (the final drain). */
     const drain = Effect.gen(function*() {
-      while (queue.length > 0) {
+      while (pending() > 0) {
         yield* writeNext
         yield* yieldToIo
       }
@@ -378,11 +390,11 @@ const build = (options: Options) =>
     const writer = Effect.gen(function*() {
       yield* wake.await
       yield* wake.close
-      if (queue.length < batchSpans) yield* Effect.ignore(Effect.timeout(hurry.await, gatherMs))
+      if (pending() < batchSpans) yield* Effect.ignore(Effect.timeout(hurry.await, gatherMs))
       yield* hurry.close
       yield* writeNext
       yield* yieldToIo
-      if (queue.length > 0) {
+      if (pending() > 0) {
         // More arrived meanwhile: another round, after its own gathering.
         wake.unsafeOpen()
         yield* safeRetain
@@ -503,7 +515,7 @@ const build = (options: Options) =>
       searchTraces,
       listTraces,
       usage,
-      stats: Effect.sync((): TraceStore.Stats => ({ backend: "sqlite", queued: queue.length, dropped, failed })),
+      stats: Effect.sync((): TraceStore.Stats => ({ backend: "sqlite", queued: pending(), dropped, failed })),
       flush,
       spanProcessor
     }
