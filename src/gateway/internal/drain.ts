@@ -7,8 +7,9 @@
  * 3. the connections of those still running are then closed and the requests interrupted, so that clients see a
  *    cut stream (not a clean end) and the spans end as `cancelled`.
  *
- * Each step is logged. The Node server is created here so that it can be closed here; requests are counted by a
- * middleware around the whole response, including the streaming of its body.
+ * Each step is logged. The Node server is created here so that it can be closed here. Requests are counted from
+ * their fiber's start to its end, body streaming included: a passthrough route's fiber (`NodeHandler`) when it is
+ * forked, any other request by a middleware around the whole response.
  *
  * @internal
  */

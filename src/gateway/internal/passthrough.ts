@@ -1,7 +1,7 @@
 /**
- * One native passthrough request, on the Node request and response themselves: guard, authenticate, read the
- * JSON body (bounded), find the endpoint, forward — traced unless the endpoint's `usageTracking` is off. Both
- * ways of serving it use this: `Routes.router` (mounted in any `@effect/platform` server) and the gateway's own
+ * One native passthrough request, on the Node request and response themselves: authenticate, read the JSON body
+ * (bounded), find the endpoint, forward — traced unless the endpoint's `usageTracking` is off — after `guard`
+ * (Host, Origin, Content-Type), which every route of the gateway runs first. Both ways of serving it use this: `Routes.router` (mounted in any `@effect/platform` server) and the gateway's own
  * server (`Server.layer`), which runs it straight from Node's request event — the platform's per-request work
  * (request wrapper, router, middleware, context patches) costs more CPU than a whole proxy hop.
  *
