@@ -58,7 +58,7 @@ const passthrough = (dialect: Dialect.Dialect, targetOf: Passthrough.Target) =>
 /** Gemini puts `<endpoint>:<method>` in the last path segment. */
 const gemini = Effect.flatMap(HttpRouter.params, (params) => {
   const found = Passthrough.geminiTarget(params["target"] ?? "")
-  return "_tag" in found ? Effect.succeed(toResponse(found)) : passthrough(found.dialect, found.targetOf)
+  return found._tag === "Json" ? Effect.succeed(toResponse(found)) : passthrough(found.dialect, found.targetOf)
 })
 
 /** `Passthrough.guard` before every route. */

@@ -268,6 +268,7 @@ const httpProvider = (kind: Dialect.HttpKind, settings: Settings, timeouts: Time
   })
   // The dispatcher is called with origin and path (no URL parsed per call); the base URL may carry a path prefix.
   const base = new URL(baseUrl)
+  const origin = base.origin
   const prefix = base.pathname.replace(/\/+$/, "")
   const call = (call: Call): Effect.Effect<Reply, UpstreamError, Scope.Scope> =>
     Finalizer.acquireReleaseSync(
@@ -281,7 +282,7 @@ const httpProvider = (kind: Dialect.HttpKind, settings: Settings, timeouts: Time
         if (call.traceparent !== undefined) headers["traceparent"] = call.traceparent
         const abort = new Abort()
         dispatcher.request({
-          origin: base.origin,
+          origin,
           path: prefix + call.dialect.upstreamPath(call.model, call.stream),
           method: "POST",
           headers,

@@ -26,7 +26,7 @@ const serve = (route: Passthrough.Route | Passthrough.Json, request: IncomingMes
   Effect.flatMap(Gateway.Gateway, (gateway) =>
     Effect.flatMap(Passthrough.guard(request.method, request.headers, gateway), (refused) => {
       if (refused !== undefined) return Effect.succeed<Passthrough.Answer>(refused)
-      return "_tag" in route ? Effect.succeed<Passthrough.Answer>(route) : Passthrough.passthrough(route.dialect, route.targetOf, request, response)
+      return route._tag === "Json" ? Effect.succeed<Passthrough.Answer>(route) : Passthrough.passthrough(route.dialect, route.targetOf, request, response)
     })).pipe(
       Effect.map((answer) => {
         if (answer._tag === "Json") Passthrough.writeJson(response, answer)

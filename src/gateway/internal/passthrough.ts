@@ -251,6 +251,7 @@ export const guard = (
 
 /** A passthrough route found for a path: its dialect and where the endpoint is. @internal */
 export interface Route {
+  readonly _tag: "Route"
   readonly dialect: Dialect.Dialect
   readonly targetOf: Target
 }
@@ -269,11 +270,11 @@ export const geminiTarget = (segment: string): Route | Json => {
   if (found === undefined) {
     return errorAnswer(Dialect.dialects["gemini.generateContent"], 404, `unknown method ${JSON.stringify(method)}`)
   }
-  return { dialect: found.dialect, targetOf: () => ({ endpoint, stream: found.stream }) }
+  return { _tag: "Route", dialect: found.dialect, targetOf: () => ({ endpoint, stream: found.stream }) }
 }
 
 const bodyRoutes = new Map<string, Route>(
-  Dialect.all.filter((dialect) => dialect.modelInBody).map((dialect) => [dialect.route, { dialect, targetOf: fromBody }])
+  Dialect.all.filter((dialect) => dialect.modelInBody).map((dialect) => [dialect.route, { _tag: "Route", dialect, targetOf: fromBody }])
 )
 const geminiPrefix = Dialect.dialects["gemini.generateContent"].route.slice(0, -":target".length)
 

@@ -98,10 +98,3 @@ export const read = (message: IncomingMessage, maxBytes: number): Effect.Effect<
     message.on("error", onError)
     return Effect.sync(cleanup)
   })
-
-/**
- * Reads and decodes the body of `request` within `maxBytes`. The gateway's routes run on
- * `@effect/platform-node`'s HTTP server (the package's own); the Node request is read directly.
- *
- * @internal
- */

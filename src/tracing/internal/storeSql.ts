@@ -208,7 +208,8 @@ const build = (options: Options) =>
     const queueSize = Math.floor(positive(options.queueSize, 20_000))
     const maxSpansPerTrace = Math.floor(positive(options.maxSpansPerTrace, 10_000))
 
-    // Written from `head` on (no O(n) shift per batch); reset whenever it has all been written.
+    // Written from `head` on (no O(n) shift per batch); the written part is dropped once it is all written, or once
+    // it outgrows a full batch's worth and half the array (a queue that never empties must not keep written spans).
     let queue: Array<StoreSpan.Converted> = []
     let head = 0
     const pending = () => queue.length - head
@@ -353,6 +354,9 @@ const build = (options: Options) =>
       head += batch.length
       if (head === queue.length) {
         queue = []
+        head = 0
+      } else if (head >= batchSpans && head * 2 >= queue.length) {
+        queue = queue.slice(head)
         head = 0
       }
       // Failures and defects (a row that does not parse) alike: the batch is counted as failed, the writer lives on.
