@@ -90,7 +90,7 @@ const nameIs = (buf: Uint8Array, start: number, end: number, name: string): bool
  * away ("wrong call target" deopt) for every parser made, i.e. per request in a gateway, and the JIT warmed up again.
  * All fields are set in the constructor, in one order, so every instance has the same shape.
  */
-class SseParser implements Parser {
+export class SseParser implements Parser {
   private readonly limit: number
   private readonly dispatchIncompleteAtEnd: boolean
 

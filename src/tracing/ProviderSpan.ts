@@ -123,7 +123,7 @@ export const observeBody = <R, E, Rq>(call: Call.ProviderCall<R>, body: Stream.S
     chunk: (chunk) => {
       for (const bytes of chunk) call.feed(bytes)
     },
-    end: call.end
+    end: () => call.end()
   }))
 
 /**
@@ -138,7 +138,7 @@ export const start = <R, S>(options: Options<R, S>): Effect.Effect<ProviderSpan<
     traceparent: call.traceparent,
     observe: (body) => observeBody(call, body),
     observeResponse: (body) => Effect.sync(() => call.setResponse(body)),
-    response: Effect.sync(call.response)
+    response: Effect.sync(() => call.response())
   }))
 
 /**

@@ -108,28 +108,45 @@ export const start = (
   clock: Clock.Clock,
   endpoint: Endpoint,
   request: Request
-): GatewayCall => {
-  const spans = new Map<string, Replay.SpanRecord>()
-  let lastProvider: Outcome.Outcome | undefined
-  let outputJson: string | undefined
-  let finished = false
-  const parent = request.replay === "never" ? Option.none() : TraceContext.fromHeaders(request.headers ?? {})
+): GatewayCall => new Call(span, tracer, clock, endpoint, request)
+
+/** A class, not closures: a gateway holds one per open stream. Its methods are called on it (`collect` excepted). */
+class Call implements GatewayCall {
+  /** The spans kept for the replay, made on the first one (only when there is a caller to replay into). */
+  private spans: Map<string, Replay.SpanRecord> | undefined = undefined
+  private lastProvider: Outcome.Outcome | undefined = undefined
+  private outputJson: string | undefined = undefined
+  private finished = false
+  private readonly parent: Option.Option<TraceContext.TraceContext>
+
+  constructor(
+    readonly span: Tracer.Span,
+    private readonly tracer: Tracer.Tracer,
+    private readonly clock: Clock.Clock,
+    readonly endpoint: Endpoint,
+    request: Request
+  ) {
+    this.parent = request.replay === "never" ? Option.none() : TraceContext.fromHeaders(request.headers ?? {})
+  }
 
   // The last provider call decides when it did not succeed (its error type is the precise one: the request's own
   // exit then only says the response broke off); else the request's own exit.
-  const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Outcome.Outcome =>
-    lastProvider !== undefined && (lastProvider._tag !== "Ok" || Exit.isSuccess(exit)) ? lastProvider : Outcome.fromExit(exit)
+  private outcomeOf(exit: Exit.Exit<unknown, unknown>): Outcome.Outcome {
+    const last = this.lastProvider
+    return last !== undefined && (last._tag !== "Ok" || Exit.isSuccess(exit)) ? last : Outcome.fromExit(exit)
+  }
 
-  const replay = (): void => {
-    if (Option.isNone(parent)) return
+  private replay(): void {
+    if (Option.isNone(this.parent)) return
+    const { span } = this
     const gateway = Replay.record(span)
     if (Option.isNone(gateway)) return
     try {
-      Replay.emitWith(tracer, {
-        caller: TraceContext.toExternalSpan(parent.value),
+      Replay.emitWith(this.tracer, {
+        caller: TraceContext.toExternalSpan(this.parent.value),
         gateway: gateway.value,
         gatewayTraceId: span.traceId,
-        spans: [...spans.values()]
+        spans: this.spans === undefined ? [] : [...this.spans.values()]
       })
     } catch (cause) {
       // A tracing failure never reaches the request: the replay is lost, the call is not.
@@ -137,31 +154,33 @@ export const start = (
     }
   }
 
-  return {
-    span,
-    endpoint,
-    collect: (child, provider) => {
-      if (child.spanId === span.spanId || spans.has(child.spanId) || child.status._tag !== "Ended") return
-      // Kept only when there is a caller to replay into.
-      if (Option.isSome(parent)) {
-        const record = Replay.record(child)
-        if (Option.isSome(record)) spans.set(child.spanId, record.value)
-      }
-      if (provider === undefined) return
-      lastProvider = outcomeOfEnded(child, child.status.exit)
-      if (provider.outputJson !== undefined) outputJson = provider.outputJson
-    },
-    setOutputJson: (json) => {
-      outputJson = json
-    },
-    setStatusCode: (status) => span.attribute(Attributes.HttpResponseStatusCode, status),
-    finish: (exit) => {
-      if (finished) return
-      finished = true
-      if (outputJson !== undefined) span.attribute(Attributes.SpanOutputs, outputJson)
-      Outcome.endSync(span, outcomeOf(exit), clock)
-      replay()
+  // A property, not a method: `GatewaySpan`'s public service is this object, and a user may take `collect` off it.
+  readonly collect = (child: Tracer.Span, provider?: { readonly outputJson?: string | undefined }): void => {
+    if (child.spanId === this.span.spanId || this.spans?.has(child.spanId) === true || child.status._tag !== "Ended") return
+    // Kept only when there is a caller to replay into.
+    if (Option.isSome(this.parent)) {
+      const record = Replay.record(child)
+      if (Option.isSome(record)) (this.spans ??= new Map()).set(child.spanId, record.value)
     }
+    if (provider === undefined) return
+    this.lastProvider = outcomeOfEnded(child, child.status.exit)
+    if (provider.outputJson !== undefined) this.outputJson = provider.outputJson
+  }
+
+  setOutputJson(json: string): void {
+    this.outputJson = json
+  }
+
+  setStatusCode(status: number): void {
+    this.span.attribute(Attributes.HttpResponseStatusCode, status)
+  }
+
+  finish(exit: Exit.Exit<unknown, unknown>): void {
+    if (this.finished) return
+    this.finished = true
+    if (this.outputJson !== undefined) this.span.attribute(Attributes.SpanOutputs, this.outputJson)
+    Outcome.endSync(this.span, this.outcomeOf(exit), this.clock)
+    this.replay()
   }
 }
 

@@ -15,6 +15,7 @@ import type * as Tracer from "effect/Tracer"
 import type * as Api from "../../providers/Api.js"
 import * as Sse from "../../Sse.js"
 import * as TokenUsage from "../../TokenUsage.js"
+import * as SseParser from "../../internal/sseParser.js"
 import * as Attributes from "../Attributes.js"
 import * as Metrics from "../Metrics.js"
 import * as TraceContext from "../TraceContext.js"
@@ -122,23 +123,23 @@ const isEventStream = (contentType: string | undefined): boolean =>
   contentType !== undefined && contentType.toLowerCase().includes("text/event-stream")
 
 /** A byte accumulator that stops (and remembers it stopped) at `max` bytes. */
-const boundedBytes = (max: number) => {
-  const parts: Array<Uint8Array> = []
-  let size = 0
-  let over = false
-  return {
-    push: (bytes: Uint8Array): void => {
-      if (over) return
-      if (size + bytes.length > max) {
-        over = true
-        parts.length = 0
-        return
-      }
-      parts.push(bytes.slice())
-      size += bytes.length
-    },
-    text: (): string | undefined => over ? undefined : Buffer.concat(parts, size).toString("utf8"),
-    over: () => over
+class BoundedBytes {
+  private readonly parts: Array<Uint8Array> = []
+  private size = 0
+  private over = false
+  constructor(private readonly max: number) {}
+  push(bytes: Uint8Array): void {
+    if (this.over) return
+    if (this.size + bytes.length > this.max) {
+      this.over = true
+      this.parts.length = 0
+      return
+    }
+    this.parts.push(bytes.slice())
+    this.size += bytes.length
+  }
+  text(): string | undefined {
+    return this.over ? undefined : Buffer.concat(this.parts, this.size).toString("utf8")
   }
 }
 
@@ -154,87 +155,103 @@ export const start = <R, S>(
   request: Request<R, S>,
   capture: Capture,
   metrics: Metrics.Metrics["Type"] = Metrics.noop
-): ProviderCall<R> => {
-  const { api } = request
-  const startTime = span.status.startTime
-  // Arrival times for `time_per_output_chunk`: kept only when metrics record them.
-  const chunks = metrics.enabled ? Metrics.makeChunkTimes() : undefined
-  setRequestAttributes(span, request)
-  let mode: "sse" | "json" | "error" = request.stream ? "sse" : "json"
-  let status = 200
+): ProviderCall<R> => new Call(span, clock, request, capture, metrics)
 
+/**
+ * One call's state and its steps. A class, not closures: a gateway holds one per open stream, and a dozen
+ * closures with their contexts cost more than one object with shared prototype methods. Its methods are called
+ * on it (never detached).
+ */
+class Call<R, S> implements ProviderCall<R> {
+  readonly traceparent: string
+  private readonly startTime: bigint
+  /** Arrival times for `time_per_output_chunk`: kept only when metrics record them. */
+  private readonly chunks: Metrics.ChunkTimes | undefined
+  private mode: "sse" | "json" | "error"
+  private status = 200
   // SSE fold state.
-  const parser = Sse.makeParser({ dispatchIncompleteAtEnd: true })
-  let state: S | undefined
-  let foldError: unknown = undefined
-  let events = 0
-  let firstEventAt: bigint | undefined
-
+  private readonly parser: SseParser.SseParser
+  private state: S | undefined = undefined
+  private foldError: unknown = undefined
+  private events = 0
+  private firstEventAt: bigint | undefined = undefined
   // JSON / error body.
-  let body: ReturnType<typeof boundedBytes> | undefined
-  let parsed: Option.Option<Api.Aggregate<R>> = Option.none()
+  private body: BoundedBytes | undefined = undefined
+  private parsed: Option.Option<Api.Aggregate<R>> = Option.none()
+  private ended = false
+  private failure: unknown = undefined
+  private finished: Finished | undefined = undefined
 
-  let ended = false
-  let failure: unknown = undefined
-  let finished: Finished | undefined
+  constructor(
+    readonly span: Tracer.Span,
+    private readonly clock: Clock.Clock,
+    private readonly request: Request<R, S>,
+    private readonly capture: Capture,
+    private readonly metrics: Metrics.Metrics["Type"]
+  ) {
+    this.startTime = span.status.startTime
+    this.chunks = metrics.enabled ? Metrics.makeChunkTimes() : undefined
+    this.mode = request.stream ? "sse" : "json"
+    this.parser = new SseParser.SseParser({ maxBufferSize: SseParser.defaultMaxBufferSize, dispatchIncompleteAtEnd: true })
+    setRequestAttributes(span, request)
+    this.traceparent = TraceContext.formatTraceParent({ traceId: span.traceId, parentId: span.spanId, flags: span.sampled ? 1 : 0 })
+  }
 
-  const stepEvents = (batch: ReadonlyArray<Sse.Event>): void => {
-    if (batch.length === 0 || foldError !== undefined) return
-    const now = clock.unsafeCurrentTimeNanos()
-    if (firstEventAt === undefined) firstEventAt = now
-    const since = chunks === undefined ? 0 : Number(now - startTime) / 1e9
+  private stepEvents(batch: ReadonlyArray<Sse.Event>): void {
+    if (batch.length === 0 || this.foldError !== undefined) return
+    const now = this.clock.unsafeCurrentTimeNanos()
+    if (this.firstEventAt === undefined) this.firstEventAt = now
+    const { capture, chunks, request: { api } } = this
+    const since = chunks === undefined ? 0 : Number(now - this.startTime) / 1e9
     try {
-      if (state === undefined) state = api.fold.initial()
+      let state = this.state === undefined ? api.fold.initial() : this.state
       for (const event of batch) {
-        if (capture.content === "full" && events < capture.maxChunkEvents) {
-          span.event(Attributes.chunkEventName(events), now, {
+        if (capture.content === "full" && this.events < capture.maxChunkEvents) {
+          this.span.event(Attributes.chunkEventName(this.events), now, {
             [Attributes.ChunkValue]: Payload.fit(event.data, capture.maxPayloadBytes)
           })
         }
-        events++
+        this.events++
         chunks?.mark(since)
         state = api.fold.step(state, event)
+        this.state = state
       }
     } catch (cause) {
-      foldError = cause
+      this.foldError = cause
     }
   }
 
-  const aggregate = (): Option.Option<Api.Aggregate<R>> => {
-    if (mode !== "sse") return parsed
-    if (state === undefined || foldError !== undefined) return Option.none()
+  private aggregate(): Option.Option<Api.Aggregate<R>> {
+    if (this.mode !== "sse") return this.parsed
+    if (this.state === undefined || this.foldError !== undefined) return Option.none()
     try {
-      return api.fold.done(state)
+      return this.request.api.fold.done(this.state)
     } catch (cause) {
-      foldError = cause
+      this.foldError = cause
       return Option.none()
     }
   }
 
-  const decodeJson = (text: string | undefined): void => {
+  private decodeJson(text: string | undefined): void {
     if (text === undefined) return
     try {
-      parsed = Option.map(api.decodeResponse(JSON.parse(text)), (response) => ({
-        response,
-        complete: true,
-        skipped: 0,
-        error: Option.none()
-      }))
+      this.parsed = Option.map(this.request.api.decodeResponse(JSON.parse(text)), whole)
     } catch {
       // Not JSON: nothing to record as the response.
     }
   }
 
-  const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Outcome.Outcome => {
+  private outcomeOf(exit: Exit.Exit<unknown, unknown>): Outcome.Outcome {
+    const failure = this.failure
     if (failure !== undefined) {
       const errorType = failure instanceof Sse.SseError ? sseErrorType(failure) : Outcome.errorTypeOf(failure)
       return Outcome.failed(errorType, Cause.fail(failure))
     }
     // Neither end nor failure seen: the call failed elsewhere (its exit says how) or was stopped early.
-    if (!ended) return Exit.isFailure(exit) ? Outcome.fromExit(exit) : Outcome.cancelled
-    const result = aggregate()
+    if (!this.ended) return Exit.isFailure(exit) ? Outcome.fromExit(exit) : Outcome.cancelled
+    const result = this.aggregate()
     if (Option.isNone(result)) {
-      return mode === "sse" ? reported(IncompleteStream, "the stream ended without any event") : Outcome.ok
+      return this.mode === "sse" ? reported(IncompleteStream, "the stream ended without any event") : Outcome.ok
     }
     const { complete, error } = result.value
     if (Option.isSome(error)) return reported(error.value.type, error.value.message)
@@ -242,11 +259,8 @@ export const start = <R, S>(
     return Outcome.ok
   }
 
-  const recordResponse = (result: Api.Aggregate<R>): {
-    readonly usage: TokenUsage.TokenUsage
-    readonly model: string | undefined
-    readonly outputJson: string | undefined
-  } => {
+  private recordResponse(result: Api.Aggregate<R>): Recorded {
+    const { span, request: { api } } = this
     const response = result.response
     const usage = api.usage(response)
     setUsage(span, usage)
@@ -261,104 +275,126 @@ export const start = <R, S>(
     const shown = result.complete ? reasons : reasons.length === 0 ? ["error"] : reasons.map(() => "error")
     if (shown.length > 0) Attribute.set(span, Attributes.GenAiResponseFinishReasons, shown)
     let outputJson: string | undefined
-    if (capture.content === "full") {
-      outputJson = Payload.encode(response, capture.maxPayloadBytes)
+    if (this.capture.content === "full") {
+      outputJson = Payload.encode(response, this.capture.maxPayloadBytes)
       if (outputJson !== undefined) span.attribute(Attributes.SpanOutputs, outputJson)
       else span.attribute(Attributes.TracingError, "outputs are not JSON-serialisable")
     }
     return { usage, model, outputJson }
   }
 
-  return {
-    span,
-    traceparent: TraceContext.formatTraceParent({ traceId: span.traceId, parentId: span.spanId, flags: span.sampled ? 1 : 0 }),
-    respond: (code, contentType) => {
-      status = code
-      // The answer's content type decides, not the request's flag: a stream request may be answered with JSON
-      // (a proxy, a cached reply, an error as 200) and is traced as what it is. Without one, the request decides.
-      mode = code >= 400 ? "error" : contentType === undefined ? (request.stream ? "sse" : "json") : isEventStream(contentType) ? "sse" : "json"
-      if (mode !== "sse") body = boundedBytes(mode === "error" ? 64 * 1024 : capture.maxResponseBytes)
-    },
-    feed: (bytes) => {
-      if (ended || failure !== undefined) return
-      if (mode === "sse") {
-        const batch = parser.feed(bytes)
-        stepEvents(batch)
-        const overflow = parser.overflow()
-        if (overflow !== undefined) {
-          failure = new Sse.SseError({
-            reason: overflow.kind === "line" ? "LineTooLong" : "EventTooLarge",
-            size: overflow.size,
-            limit: overflow.limit
-          })
-        }
-      } else {
-        body?.push(bytes)
-      }
-    },
-    end: () => {
-      if (ended || failure !== undefined) return
-      if (mode === "sse") {
-        stepEvents(parser.end())
-      } else if (mode === "json") {
-        decodeJson(body?.text())
-      } else {
-        const text = body?.text()
-        failure = new UpstreamStatus(status, text === undefined ? "(body over the tracing bound)" : mask(text, request.secrets).slice(0, 2000))
-        return
-      }
-      ended = true
-    },
-    fail: (error) => {
-      if (!ended && failure === undefined) failure = error
-    },
-    setResponse: (value) => {
-      mode = "json"
-      parsed = Option.map(api.decodeResponse(value), (response) => ({ response, complete: true, skipped: 0, error: Option.none() }))
-      ended = true
-    },
-    response: () => Option.map(aggregate(), (a) => a.response),
-    complete: () => Option.exists(aggregate(), (a) => a.complete),
-    finish: (exit) => {
-      if (finished !== undefined) return finished
-      // A body cut short still gives what it held: the pending event too, as the fold over those bytes would.
-      if (!ended && mode === "sse") stepEvents(parser.end())
-      const outcome = outcomeOf(exit)
-      const result = aggregate()
-      const recorded = Option.isSome(result) ? recordResponse(result.value) : undefined
-      if (recorded === undefined && outcome._tag !== "Ok") Attribute.set(span, Attributes.GenAiResponseFinishReasons, ["error"])
-      const ttft = firstEventAt === undefined ? undefined : Number(firstEventAt - startTime) / 1e9
-      if (ttft !== undefined) span.attribute(Attributes.GenAiResponseTimeToFirstChunk, ttft)
-      if (foldError !== undefined) {
-        span.attribute(Attributes.TracingError, `fold failed: ${foldError instanceof Error ? foldError.message : String(foldError)}`)
-      }
-      const endTime = Outcome.endSync(span, outcome, clock)
-      if (metrics.enabled) {
-        metrics.recordCall({
-          operation: api.operation,
-          provider: api.provider,
-          requestModel: request.model,
-          responseModel: recorded?.model,
-          serverAddress: request.server?.address,
-          serverPort: request.server?.port,
-          errorType: outcome._tag === "Ok" ? undefined : outcome._tag === "Cancelled" ? Attributes.ErrorTypeCancelled : outcome.errorType,
-          duration: Number(endTime - startTime) / 1e9,
-          chunks: mode === "sse" ? chunks : undefined,
-          usage: recorded?.usage
-        })
-      }
-      finished = {
-        outcome,
-        outputJson: recorded?.outputJson,
-        usage: recorded?.usage ?? TokenUsage.empty,
-        responseModel: recorded?.model,
-        endTime,
-        timeToFirstChunk: ttft
-      }
-      return finished
+  respond(code: number, contentType: string | undefined): void {
+    this.status = code
+    // The answer's content type decides, not the request's flag: a stream request may be answered with JSON
+    // (a proxy, a cached reply, an error as 200) and is traced as what it is. Without one, the request decides.
+    const mode = code >= 400
+      ? "error"
+      : contentType === undefined
+      ? (this.request.stream ? "sse" : "json")
+      : isEventStream(contentType)
+      ? "sse"
+      : "json"
+    this.mode = mode
+    if (mode !== "sse") this.body = new BoundedBytes(mode === "error" ? 64 * 1024 : this.capture.maxResponseBytes)
+  }
+
+  feed(bytes: Uint8Array): void {
+    if (this.ended || this.failure !== undefined) return
+    if (this.mode !== "sse") return this.body?.push(bytes)
+    this.stepEvents(this.parser.feed(bytes))
+    const overflow = this.parser.overflow()
+    if (overflow !== undefined) {
+      this.failure = new Sse.SseError({
+        reason: overflow.kind === "line" ? "LineTooLong" : "EventTooLarge",
+        size: overflow.size,
+        limit: overflow.limit
+      })
     }
   }
+
+  end(): void {
+    if (this.ended || this.failure !== undefined) return
+    if (this.mode === "sse") {
+      this.stepEvents(this.parser.end())
+    } else if (this.mode === "json") {
+      this.decodeJson(this.body?.text())
+    } else {
+      const text = this.body?.text()
+      const shown = text === undefined ? "(body over the tracing bound)" : mask(text, this.request.secrets).slice(0, 2000)
+      this.failure = new UpstreamStatus(this.status, shown)
+      return
+    }
+    this.ended = true
+  }
+
+  fail(error: unknown): void {
+    if (!this.ended && this.failure === undefined) this.failure = error
+  }
+
+  setResponse(value: unknown): void {
+    this.mode = "json"
+    this.parsed = Option.map(this.request.api.decodeResponse(value), whole)
+    this.ended = true
+  }
+
+  response(): Option.Option<R> {
+    return Option.map(this.aggregate(), (a) => a.response)
+  }
+
+  complete(): boolean {
+    return Option.exists(this.aggregate(), (a) => a.complete)
+  }
+
+  finish(exit: Exit.Exit<unknown, unknown>): Finished {
+    if (this.finished !== undefined) return this.finished
+    const { span, request, metrics } = this
+    // A body cut short still gives what it held: the pending event too, as the fold over those bytes would.
+    if (!this.ended && this.mode === "sse") this.stepEvents(this.parser.end())
+    const outcome = this.outcomeOf(exit)
+    const result = this.aggregate()
+    const recorded = Option.isSome(result) ? this.recordResponse(result.value) : undefined
+    if (recorded === undefined && outcome._tag !== "Ok") Attribute.set(span, Attributes.GenAiResponseFinishReasons, ["error"])
+    const ttft = this.firstEventAt === undefined ? undefined : Number(this.firstEventAt - this.startTime) / 1e9
+    if (ttft !== undefined) span.attribute(Attributes.GenAiResponseTimeToFirstChunk, ttft)
+    if (this.foldError !== undefined) {
+      const error = this.foldError
+      span.attribute(Attributes.TracingError, `fold failed: ${error instanceof Error ? error.message : String(error)}`)
+    }
+    const endTime = Outcome.endSync(span, outcome, this.clock)
+    if (metrics.enabled) {
+      metrics.recordCall({
+        operation: request.api.operation,
+        provider: request.api.provider,
+        requestModel: request.model,
+        responseModel: recorded?.model,
+        serverAddress: request.server?.address,
+        serverPort: request.server?.port,
+        errorType: outcome._tag === "Ok" ? undefined : outcome._tag === "Cancelled" ? Attributes.ErrorTypeCancelled : outcome.errorType,
+        duration: Number(endTime - this.startTime) / 1e9,
+        chunks: this.mode === "sse" ? this.chunks : undefined,
+        usage: recorded?.usage
+      })
+    }
+    this.finished = {
+      outcome,
+      outputJson: recorded?.outputJson,
+      usage: recorded?.usage ?? TokenUsage.empty,
+      responseModel: recorded?.model,
+      endTime,
+      timeToFirstChunk: ttft
+    }
+    return this.finished
+  }
 }
+
+interface Recorded {
+  readonly usage: TokenUsage.TokenUsage
+  readonly model: string | undefined
+  readonly outputJson: string | undefined
+}
+
+/** A whole (non-streamed) response as an aggregate. */
+const whole = <R>(response: R): Api.Aggregate<R> => ({ response, complete: true, skipped: 0, error: Option.none() })
 
 const setUsage = (span: Tracer.Span, usage: TokenUsage.TokenUsage): void => {
   if (TokenUsage.isEmpty(usage)) return
