@@ -13,6 +13,7 @@
  * - open loop at a steady 50 req/s: p50/p99, and what each adds over going direct;
  * - memory per open stream: 1,000 streams held open at the upstream, the server's heap after a full GC against
  *   its heap before them;
+ * - cold start (`./gateway/coldStart.ts`): a fresh gateway process until it answers, and its first call;
  * - failed streams (an error, a reset socket, or any byte different), which must be 0.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
@@ -23,6 +24,7 @@ import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { chatStream } from "./gateway/chatStream.js"
+import * as ColdStart from "./gateway/coldStart.js"
 import { type Call, closedLoop, keepAliveAgent, openLoop, type Outcome, post } from "./gateway/load.js"
 import { loadLine, median, quantile, spread, verdict } from "./support.js"
 
@@ -70,7 +72,7 @@ export const startScript = async (script: string, args: ReadonlyArray<string>, c
   return { child, url: `http://127.0.0.1:${line.toString().trim()}` }
 }
 
-const freePort = async (): Promise<number> => {
+export const freePort = async (): Promise<number> => {
   const server = createServer().listen(0, "127.0.0.1")
   await once(server, "listening")
   const { port } = server.address() as { port: number }
@@ -78,17 +80,12 @@ const freePort = async (): Promise<number> => {
   return port
 }
 
-/** The gateway as `npm start` runs it, one endpoint; its startup report and request log are discarded. */
-export const startGateway = async (
-  upstream: string,
-  traced: boolean,
-  nodeFlags: ReadonlyArray<string> = []
-): Promise<Server> => {
-  const port = await freePort()
-  const config = join(tmpdir(), `effect-llm-trace-bench-${process.pid}-${traced ? "traced" : "untraced"}.json`)
+/** The gateway's config for a bench run, and a new (empty) trace store file beside it. */
+export const writeConfig = (upstream: string, traced: boolean, port: number): { readonly config: string; readonly store: string } => {
+  const config = join(tmpdir(), `effect-llm-trace-bench-${process.pid}-${port}-${traced ? "traced" : "untraced"}.json`)
   // A new trace store file per start: every run measures the same store (an empty one), not one grown by earlier runs.
   const store = join(tmpdir(), `effect-llm-trace-bench-${process.pid}-${port}.db`)
-  for (const suffix of ["", "-wal", "-shm"]) rmSync(store + suffix, { force: true })
+  removeStore(store)
   writeFileSync(
     config,
     JSON.stringify({
@@ -101,12 +98,28 @@ export const startGateway = async (
       }]
     })
   )
-  const env = { ...process.env, BENCH_API_KEY: "sk-bench" }
-  const child = spawnServer("gateway/gatewayServer.ts", ["--config", config], 1, env, nodeFlags)
+  return { config, store }
+}
+
+/** Removes a trace store file and its WAL. */
+export const removeStore = (store: string): void => {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(store + suffix, { force: true })
+}
+
+/** The upstream key the bench's gateways read (`apiKeyEnv`). */
+export const benchEnv = { ...process.env, BENCH_API_KEY: "sk-bench" }
+
+/** The gateway as `npm start` runs it, one endpoint; its startup report and request log are discarded. */
+export const startGateway = async (
+  upstream: string,
+  traced: boolean,
+  nodeFlags: ReadonlyArray<string> = []
+): Promise<Server> => {
+  const port = await freePort()
+  const { config, store } = writeConfig(upstream, traced, port)
+  const child = spawnServer("gateway/gatewayServer.ts", ["--config", config], 1, benchEnv, nodeFlags)
   child.stdout!.resume()
-  child.once("exit", () => {
-    for (const suffix of ["", "-wal", "-shm"]) rmSync(store + suffix, { force: true })
-  })
+  child.once("exit", () => removeStore(store))
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 400; i++) {
     const ready = await fetch(`${url}/api/traces?limit=1`).then((r) => r.ok, () => false)
@@ -150,6 +163,8 @@ export interface Options {
   readonly steadyCalls: number
   /** Streams held open for the memory figure. */
   readonly openStreams: number
+  /** Fresh gateway processes for the cold-start figures. */
+  readonly coldRuns: number
 }
 
 export const run = async (options: Options) => {
@@ -230,6 +245,9 @@ export const run = async (options: Options) => {
       memory.push({ name: t.name, kb: (during.heapUsed - before.heapUsed) / 1024 / options.openStreams, failed: lost })
     }
 
+    // Cold start: fresh processes, after everything else (the servers above are idle by then).
+    const cold = await ColdStart.measure(upstream.url, options.coldRuns)
+
     // Report.
     console.log(
       `\nGateway: 20-event (${expected.length} B) streamed chat calls, keep-alive; servers under test ` +
@@ -271,6 +289,16 @@ export const run = async (options: Options) => {
     console.log("| target | KB per open stream | failed |")
     console.log("| --- | ---: | ---: |")
     for (const m of memory) console.log(`| ${m.name} | ${fmt(m.kb, 1)} | ${m.failed} |`)
+
+    console.log(
+      `\nCold start: a fresh \`node dist/gateway/cli.js\` (no tsx, not pinned), traced, new store; ${cold.length} processes, median (min–max)`
+    )
+    console.log("| | ms |")
+    console.log("| --- | ---: |")
+    console.log(`| bare \`node -e 0\`, spawn to exit (the floor) | ${spread(cold.map((c) => c.nodeMs), 1)} |`)
+    console.log(`| gateway, spawn until it answers HTTP | ${spread(cold.map((c) => c.readyMs), 1)} |`)
+    console.log(`| its first streamed call | ${spread(cold.map((c) => c.firstCallMs), 2)} |`)
+    console.log(`| its next 20 calls, median | ${spread(cold.map((c) => c.nextCallMs), 2)} |`)
 
     const [, proxyName, untracedName, tracedName] = targets.map((t) => t.name) as [string, string, string, string]
     console.log("")

@@ -97,7 +97,8 @@ if (wants("gateway")) {
     rounds: Math.min(runs, quick ? 1 : 2),
     seconds,
     steadyCalls: quick ? 150 : 400,
-    openStreams: 1000
+    openStreams: 1000,
+    coldRuns: quick ? 3 : 7
   })
 }
 if (wants("client")) await ClientTracingBench.run({ rounds: Math.min(runs, quick ? 2 : 5), calls: quick ? 500 : 2000, dist: "dist" })

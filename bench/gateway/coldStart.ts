@@ -1,0 +1,65 @@
+/**
+ * What a user meets first: a fresh gateway process (`node dist/gateway/cli.js`, as `npx effect-llm-trace` runs it,
+ * without tsx and not pinned), traced, with a new store. Per process: ms from spawn until it answers HTTP (polled
+ * every 5 ms), then its first streamed chat call against the median of its next 20. The floor beside it: a bare
+ * `node -e 0` (spawn to exit) on the same machine in the same run.
+ */
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import { join } from "node:path"
+import { benchEnv, body, expected, freePort, removeStore, writeConfig } from "../gateway.bench.js"
+import { median } from "../support.js"
+import { keepAliveAgent, post } from "./load.js"
+
+const cli = join(import.meta.dirname, "..", "..", "dist", "gateway", "cli.js")
+
+/** One fresh process's figures, in ms. */
+export interface Cold {
+  readonly nodeMs: number
+  readonly readyMs: number
+  readonly firstCallMs: number
+  readonly nextCallMs: number
+}
+
+const bareNode = async (): Promise<number> => {
+  const start = performance.now()
+  const child = spawn(process.execPath, ["-e", "0"], { stdio: "ignore" })
+  await once(child, "exit")
+  return performance.now() - start
+}
+
+const answers = (url: string): Promise<boolean> => fetch(url).then((r) => r.ok, () => false)
+
+const fresh = async (upstream: string): Promise<Omit<Cold, "nodeMs">> => {
+  const port = await freePort()
+  const { config, store } = writeConfig(upstream, true, port)
+  const base = `http://127.0.0.1:${port}`
+  const start = performance.now()
+  const child = spawn(process.execPath, [cli, "--config", config], { env: benchEnv, stdio: ["ignore", "ignore", "inherit"] })
+  try {
+    while (!(await answers(`${base}/api/traces?limit=1`))) {
+      if (child.exitCode !== null) throw new Error(`the gateway exited: ${child.exitCode}`)
+      if (performance.now() - start > 30_000) throw new Error("the gateway did not start in 30 s")
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    const readyMs = performance.now() - start
+    const agent = keepAliveAgent()
+    const url = new URL(`${base}/gateway/openai/v1/chat/completions`)
+    const calls = []
+    for (let i = 0; i < 21; i++) calls.push(await post(agent, url, body(false), expected))
+    agent.destroy()
+    if (calls.some((c) => !c.exact)) throw new Error("a cold-start call was not answered exactly")
+    return { readyMs, firstCallMs: calls[0]!.ms, nextCallMs: median(calls.slice(1).map((c) => c.ms)) }
+  } finally {
+    child.kill("SIGTERM")
+    if (child.exitCode === null) await once(child, "exit")
+    removeStore(store)
+  }
+}
+
+/** `runs` fresh processes, one after another. */
+export const measure = async (upstream: string, runs: number): Promise<Array<Cold>> => {
+  const out: Array<Cold> = []
+  for (let i = 0; i < runs; i++) out.push({ nodeMs: await bareNode(), ...(await fresh(upstream)) })
+  return out
+}
