@@ -32,7 +32,7 @@ import { loadLine, median, quantile, spread, verdict } from "./support.js"
 const CHUNKS = 16
 export const expected = chatStream(CHUNKS, true)
 
-const hasTaskset = spawnSync("taskset", ["-p", String(process.pid)]).status === 0
+export const hasTaskset = spawnSync("taskset", ["-p", String(process.pid)]).status === 0
 
 export interface Server {
   readonly child: ChildProcess
@@ -291,7 +291,7 @@ export const run = async (options: Options) => {
     for (const m of memory) console.log(`| ${m.name} | ${fmt(m.kb, 1)} | ${m.failed} |`)
 
     console.log(
-      `\nCold start: a fresh \`node dist/gateway/cli.js\` (no tsx, not pinned), traced, new store; ${cold.length} processes, median (min–max)`
+      `\nCold start: a fresh \`node dist/gateway/cli.js\` (no tsx, on every core), traced, new store; ${cold.length} processes, median (min–max)`
     )
     console.log("| | ms |")
     console.log("| --- | ---: |")

@@ -1,13 +1,14 @@
 /**
  * What a user meets first: a fresh gateway process (`node dist/gateway/cli.js`, as `npx effect-llm-trace` runs it,
- * without tsx and not pinned), traced, with a new store. Per process: ms from spawn until it answers HTTP (polled
+ * without tsx, free to use every core: the bench pins itself and its other children to one), traced, with a new store. Per process: ms from spawn until it answers HTTP (polled
  * every 5 ms), then its first streamed chat call against the median of its next 20. The floor beside it: a bare
  * `node -e 0` (spawn to exit) on the same machine in the same run.
  */
 import { spawn } from "node:child_process"
 import { once } from "node:events"
+import { availableParallelism } from "node:os"
 import { join } from "node:path"
-import { benchEnv, body, expected, freePort, removeStore, writeConfig } from "../gateway.bench.js"
+import { benchEnv, body, expected, freePort, hasTaskset, removeStore, writeConfig } from "../gateway.bench.js"
 import { median } from "../support.js"
 import { keepAliveAgent, post } from "./load.js"
 
@@ -21,9 +22,13 @@ export interface Cold {
   readonly nextCallMs: number
 }
 
+/** `node …args` on every core (a child inherits the bench's own pinning otherwise). */
+const unpinned = (args: ReadonlyArray<string>): [string, Array<string>] =>
+  hasTaskset ? ["taskset", ["-c", `0-${availableParallelism() - 1}`, process.execPath, ...args]] : [process.execPath, [...args]]
+
 const bareNode = async (): Promise<number> => {
   const start = performance.now()
-  const child = spawn(process.execPath, ["-e", "0"], { stdio: "ignore" })
+  const child = spawn(...unpinned(["-e", "0"]), { stdio: "ignore" })
   await once(child, "exit")
   return performance.now() - start
 }
@@ -35,7 +40,7 @@ const fresh = async (upstream: string): Promise<Omit<Cold, "nodeMs">> => {
   const { config, store } = writeConfig(upstream, true, port)
   const base = `http://127.0.0.1:${port}`
   const start = performance.now()
-  const child = spawn(process.execPath, [cli, "--config", config], { env: benchEnv, stdio: ["ignore", "ignore", "inherit"] })
+  const child = spawn(...unpinned([cli, "--config", config]), { env: benchEnv, stdio: ["ignore", "ignore", "inherit"] })
   try {
     while (!(await answers(`${base}/api/traces?limit=1`))) {
       if (child.exitCode !== null) throw new Error(`the gateway exited: ${child.exitCode}`)
