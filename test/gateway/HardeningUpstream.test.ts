@@ -202,6 +202,19 @@ describe("Content encodings", () => {
         expectFailed(yield* traceOf(h, "garbled"), "upstream_body_undecodable")
       })))
 
+  it.live("an encoded body reset mid-stream: the client's connection breaks, both spans ERROR, the gateway serves on", () =>
+    withGateway((up) => ({ endpoints: [openaiEndpoint(up, "cut", "/encoded-reset/gzip"), openaiEndpoint(up, "faithful", "/faithful")] }), (h) =>
+      Effect.gen(function*() {
+        const raw = yield* rawExchange(h.port, rawPost(chatPath, streamBody("cut")))
+        expect(raw.text).toMatch(/^HTTP\/1\.1 200 /)
+        expect(raw.text.toLowerCase()).toContain("content-encoding: gzip")
+        // Chunked, and never terminated: the broken body is not passed off as a whole one.
+        expect(raw.text.endsWith("\r\n0\r\n\r\n")).toBe(false)
+        expectFailed(yield* traceOf(h, "cut"), "upstream_body_error")
+        const next = yield* rawExchange(h.port, rawPost(chatPath, streamBody("faithful")))
+        expect(next.text.endsWith(lastChunk)).toBe(true)
+      })))
+
   it.live("usage injected: upstream is asked for identity whatever the client accepts; one that encodes anyway is relayed untouched", () =>
     withGateway((up) => ({ endpoints: [openaiEndpoint(up, "encoded", "/encoded/gzip")] }), (h) =>
       Effect.gen(function*() {

@@ -11,6 +11,7 @@
  * - `/reset/<n>/…`: the first `n` events, then a TCP reset (RST) instead of an end;
  * - `/encoded/<gzip|deflate|br>/…`: the faithful stream compressed with that coding, whatever the request accepted;
  * - `/garbled/<gzip|deflate|br>/…`: the faithful stream NOT compressed, though its `content-encoding` says so;
+ * - `/encoded-reset/<gzip|deflate|br>/…`: the first half of the compressed faithful stream, then a TCP reset;
  * - `/echo-key/…`: 401 with an error body that quotes the credential headers it received;
  * - `/long-line/<bytes>/…`: one SSE `data:` line of that many bytes (written in 64 KiB pieces, never held whole),
  *   then the normal end of the stream.
@@ -113,6 +114,15 @@ const misbehave = (
       const half = bytes.length >> 1
       res.write(bytes.subarray(0, half))
       res.end(bytes.subarray(half))
+      return true
+    }
+    case "encoded-reset": {
+      const encode = compress[arg ?? ""]
+      if (encode === undefined) return false
+      res.writeHead(200, { "content-type": "text/event-stream", "content-encoding": arg! })
+      const bytes = encode(Buffer.from(faithfulChat(includeUsage())))
+      res.write(bytes.subarray(0, bytes.length >> 1))
+      setTimeout(() => req.socket.resetAndDestroy(), 50)
       return true
     }
     case "echo-key": {

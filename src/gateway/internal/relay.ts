@@ -89,7 +89,7 @@ const decoded = (
         if (!failed) decoder.write(bytes)
       },
       end: () => {},
-      fail: sink.fail
+      fail: (error) => sink.fail(error)
     },
     finish: (done) => {
       if (failed) return done()
