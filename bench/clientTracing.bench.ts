@@ -2,8 +2,9 @@
  * Per-call overhead of `ClientTracing.fetch()` against a plain `fetch`, each variant in a fresh process (so that
  * JIT state and heap do not carry over), calling a local upstream on 127.0.0.1 (in this parent process) over real
  * sockets: OpenAI chat calls, streamed (7 SSE events, usage included) and not (one JSON body), the body read whole
- * as an SDK does. Reported per call: the process's first call (cold), wall time (median and p90 over the calls of a process after the warm-up) and the child's CPU
- * time (user + system, divided by the calls: what tracing costs the caller's process). The traced variant records
+ * as an SDK does. Reported per call: the process's first call (cold), wall time (median and p90 over the calls of
+ * a process after the warm-up) and the child's CPU time (user + system, divided by the calls: what tracing costs the
+ * caller's process). The traced variant records
  * into the embedded store (no export); `enabled: false` is the switched-off path.
  *
  * `npx tsx bench/clientTracing.bench.ts [--rounds 5 --calls 2000] [--dist dist]`, or `npm run bench -- --only client`.

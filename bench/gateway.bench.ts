@@ -13,7 +13,7 @@
  * - open loop at a steady 50 req/s: p50/p99, and what each adds over going direct;
  * - memory per open stream: 1,000 streams held open at the upstream, the server's heap after a full GC against
  *   its heap before them;
- * - cold start (`./gateway/coldStart.ts`): a fresh gateway process until it answers, and its first call;
+ * - cold start (`./gateway/coldStart.ts`): a fresh gateway process until it listens, and its first call;
  * - failed streams (an error, a reset socket, or any byte different), which must be 0.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
@@ -39,15 +39,17 @@ export interface Server {
   readonly url: string
 }
 
+/** `argv` run on the given cores (a `taskset -c` list) where `taskset` exists; as it is otherwise, or without cores. */
+export const onCores = (cores: string | undefined, argv: ReadonlyArray<string>): [string, Array<string>] =>
+  hasTaskset && cores !== undefined ? ["taskset", ["-c", cores, ...argv]] : [argv[0]!, argv.slice(1)]
+
 const nodeCommand = (
   script: string,
   args: ReadonlyArray<string>,
   core: number | undefined,
   nodeFlags: ReadonlyArray<string>
-): [string, Array<string>] => {
-  const node = [process.execPath, "--expose-gc", ...nodeFlags, "--import", "tsx", script, ...args]
-  return hasTaskset && core !== undefined ? ["taskset", ["-c", String(core), ...node]] : [node[0]!, node.slice(1)]
-}
+): [string, Array<string>] =>
+  onCores(core === undefined ? undefined : String(core), [process.execPath, "--expose-gc", ...nodeFlags, "--import", "tsx", script, ...args])
 
 const spawnServer = (
   script: string,
@@ -296,8 +298,8 @@ export const run = async (options: Options) => {
     console.log("| | ms |")
     console.log("| --- | ---: |")
     console.log(`| bare \`node -e 0\`, spawn to exit (the floor) | ${spread(cold.map((c) => c.nodeMs), 1)} |`)
-    console.log(`| gateway, spawn until it answers HTTP | ${spread(cold.map((c) => c.readyMs), 1)} |`)
-    console.log(`| its first streamed call | ${spread(cold.map((c) => c.firstCallMs), 2)} |`)
+    console.log(`| gateway, spawn until it accepts connections | ${spread(cold.map((c) => c.readyMs), 1)} |`)
+    console.log(`| its first streamed call (its first HTTP request) | ${spread(cold.map((c) => c.firstCallMs), 2)} |`)
     console.log(`| its next 20 calls, median | ${spread(cold.map((c) => c.nextCallMs), 2)} |`)
 
     const [, proxyName, untracedName, tracedName] = targets.map((t) => t.name) as [string, string, string, string]

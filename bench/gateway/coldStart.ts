@@ -1,14 +1,17 @@
 /**
  * What a user meets first: a fresh gateway process (`node dist/gateway/cli.js`, as `npx effect-llm-trace` runs it,
- * without tsx, free to use every core: the bench pins itself and its other children to one), traced, with a new store. Per process: ms from spawn until it answers HTTP (polled
- * every 5 ms), then its first streamed chat call against the median of its next 20. The floor beside it: a bare
- * `node -e 0` (spawn to exit) on the same machine in the same run.
+ * without tsx, free to use every core: the bench pins itself and its other children to one), traced, with a new
+ * store. Per process: ms from spawn until it accepts a TCP connection (probed every 5 ms; an HTTP probe would warm
+ * the server's request path before the first call), then its first streamed chat call — the process's first HTTP
+ * request — against the median of its next 20. The floor beside it: a bare `node -e 0` (spawn to exit) in the
+ * same run.
  */
 import { spawn } from "node:child_process"
 import { once } from "node:events"
+import { connect } from "node:net"
 import { availableParallelism } from "node:os"
 import { join } from "node:path"
-import { benchEnv, body, expected, freePort, hasTaskset, removeStore, writeConfig } from "../gateway.bench.js"
+import { benchEnv, body, expected, freePort, onCores, removeStore, writeConfig } from "../gateway.bench.js"
 import { median } from "../support.js"
 import { keepAliveAgent, post } from "./load.js"
 
@@ -17,6 +20,7 @@ const cli = join(import.meta.dirname, "..", "..", "dist", "gateway", "cli.js")
 /** One fresh process's figures, in ms. */
 export interface Cold {
   readonly nodeMs: number
+  /** Spawn until the gateway accepts a connection (it listens once every layer is built). */
   readonly readyMs: number
   readonly firstCallMs: number
   readonly nextCallMs: number
@@ -24,7 +28,7 @@ export interface Cold {
 
 /** `node …args` on every core (a child inherits the bench's own pinning otherwise). */
 const unpinned = (args: ReadonlyArray<string>): [string, Array<string>] =>
-  hasTaskset ? ["taskset", ["-c", `0-${availableParallelism() - 1}`, process.execPath, ...args]] : [process.execPath, [...args]]
+  onCores(`0-${availableParallelism() - 1}`, [process.execPath, ...args])
 
 const bareNode = async (): Promise<number> => {
   const start = performance.now()
@@ -33,7 +37,16 @@ const bareNode = async (): Promise<number> => {
   return performance.now() - start
 }
 
-const answers = (url: string): Promise<boolean> => fetch(url).then((r) => r.ok, () => false)
+/** Whether the port accepts a connection (closed at once, no request sent). */
+const accepts = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port })
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once("error", () => resolve(false))
+  })
 
 const fresh = async (upstream: string): Promise<Omit<Cold, "nodeMs">> => {
   const port = await freePort()
@@ -42,7 +55,7 @@ const fresh = async (upstream: string): Promise<Omit<Cold, "nodeMs">> => {
   const start = performance.now()
   const child = spawn(...unpinned([cli, "--config", config]), { env: benchEnv, stdio: ["ignore", "ignore", "inherit"] })
   try {
-    while (!(await answers(`${base}/api/traces?limit=1`))) {
+    while (!(await accepts(port))) {
       if (child.exitCode !== null) throw new Error(`the gateway exited: ${child.exitCode}`)
       if (performance.now() - start > 30_000) throw new Error("the gateway did not start in 30 s")
       await new Promise((resolve) => setTimeout(resolve, 5))

@@ -34,7 +34,7 @@ export interface Request {
   readonly replay?: Replay.Policy | undefined
 }
 
-/** @internal */
+/** Methods of one object (`start` makes a class): call them on it; only `collect` may be taken off. @internal */
 export interface GatewayCall {
   readonly span: Tracer.Span
   readonly endpoint: Endpoint

@@ -72,7 +72,7 @@ export interface Finished {
   readonly timeToFirstChunk: number | undefined
 }
 
-/** @internal */
+/** One call's steps: methods of one object (`start` makes a class), so call them on it, never detached. @internal */
 export interface ProviderCall<R> {
   readonly span: Tracer.Span
   /** The W3C `traceparent` of THIS span, to send upstream (never the caller's). */
