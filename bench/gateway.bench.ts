@@ -66,12 +66,24 @@ const spawnServer = (
   return child
 }
 
-/** Starts a script that prints its port once listening. */
-export const startScript = async (script: string, args: ReadonlyArray<string>, core: number | undefined): Promise<Server> => {
-  const child = spawnServer(script, args, core)
-  const [line] = (await once(child.stdout!, "data")) as [Buffer]
-  child.stdout!.resume()
-  return { child, url: `http://127.0.0.1:${line.toString().trim()}` }
+/** Starts a script that prints its port on a line of its own once listening (V8's traces may come first). */
+export const startScript = async (
+  script: string,
+  args: ReadonlyArray<string>,
+  core: number | undefined,
+  nodeFlags: ReadonlyArray<string> = []
+): Promise<Server> => {
+  const child = spawnServer(script, args, core, process.env, nodeFlags)
+  let seen = ""
+  for (;;) {
+    const [data] = (await once(child.stdout!, "data")) as [Buffer]
+    seen += data.toString()
+    const port = /^(\d+)\r?\n/m.exec(seen)?.[1]
+    if (port !== undefined) {
+      child.stdout!.resume()
+      return { child, url: `http://127.0.0.1:${port}` }
+    }
+  }
 }
 
 export const freePort = async (): Promise<number> => {
