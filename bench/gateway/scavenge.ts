@@ -3,10 +3,11 @@
  * server runs with `--trace-gc-nvp` on core 1 and serves `--calls` streamed chat calls at 50 req/s; every
  * scavenge (minor GC) in that window reports its pause and the bytes that survived it. Servers, one step apart:
  * the plain `node:http` proxy, the same through undici, the same in one Effect fiber per request
- * (`./proxyVariant.ts`), that once more without V8's allocation-site pretenuring (the gateway's CLI turns it off),
+ * (`./proxy.ts`'s modes), that once more without V8's allocation-site pretenuring (the gateway's CLI turns it off),
  * then the gateway untraced and traced. Standalone:
  * `npx tsx bench/gateway/scavenge.ts [--calls 1500]`.
  */
+import { once } from "node:events"
 import { parseArgs } from "node:util"
 import { body, expected, type Server, startGateway, startScript } from "../gateway.bench.js"
 import { keepAliveAgent, openLoop, post } from "./load.js"
@@ -40,11 +41,18 @@ const measure = async (name: string, server: Server, path: string, calls: number
   const url = new URL(`${server.url}${path}`)
   const call = () => post(agent, url, body(false), expected)
   await openLoop(50, 100, call)
+  // Two full GCs (the IPC "heap" question) first: what starting up left young is not this window's to copy.
+  const collected = once(server.child, "message")
+  server.child.send("heap")
+  await collected
   recording = true
   const outcome = await openLoop(50, calls, call)
   recording = false
   agent.destroy()
+  // The next server starts on the same core: this one must be gone first (the gateway drains its store on exit).
+  const exited = once(server.child, "exit")
   server.child.kill("SIGTERM")
+  await exited
   const survived = seen.reduce((sum, s) => sum + s.survivedBytes, 0)
   return {
     name,
@@ -63,11 +71,11 @@ const flags = ["--trace-gc-nvp"]
 const upstream = await startScript("gateway/upstream.ts", [], 0)
 const rows = [
   await measure("plain `node:http` proxy", await startScript("gateway/proxy.ts", [upstream.url], 1, flags), "/v1/chat/completions", calls),
-  await measure("the same through undici", await startScript("gateway/proxyVariant.ts", ["undici", upstream.url], 1, flags), "/v1/chat/completions", calls),
-  await measure("the same in one Effect fiber per request", await startScript("gateway/proxyVariant.ts", ["effect", upstream.url], 1, flags), "/v1/chat/completions", calls),
+  await measure("the same through undici", await startScript("gateway/proxy.ts", [upstream.url, "undici"], 1, flags), "/v1/chat/completions", calls),
+  await measure("the same in one Effect fiber per request", await startScript("gateway/proxy.ts", [upstream.url, "effect"], 1, flags), "/v1/chat/completions", calls),
   await measure(
     "the same, V8 without allocation-site pretenuring (as the gateway runs)",
-    await startScript("gateway/proxyVariant.ts", ["effect", upstream.url], 1, [...flags, "--no-allocation-site-pretenuring"]),
+    await startScript("gateway/proxy.ts", [upstream.url, "effect"], 1, [...flags, "--no-allocation-site-pretenuring"]),
     "/v1/chat/completions",
     calls
   ),
